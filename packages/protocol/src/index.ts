@@ -1,0 +1,5 @@
+export * from './event.js';
+export * from './ip.js';
+export * from './alert.js';
+export * from './decision.js';
+export * from './api.js';
