@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import { IngestBatchSchema } from '@dio/protocol';
+import { AppError } from '../../../shared/app-error.js';
+import type { ApiDeps } from '../../deps.js';
+import type { ZodApp } from '../../zod-app.js';
+import { errorResponses, requestActor } from './common.js';
+
+/** Same rule as IngestBatch.batch_id, so header and body keys are interchangeable. */
+const IdempotencyKeySchema = z.string().min(8).max(128).regex(/^[A-Za-z0-9._:-]+$/, 'idempotency key: 8-128 of A-Z a-z 0-9 . _ : -');
+
+export const IngestResultSchema = z.object({ accepted: z.number().int().nonnegative(), duplicate: z.boolean() });
+
+/** POST /api/v1/events: batch ingest for agents and API clients (gzip bodies accepted app-wide). */
+export function registerEventRoutes(app: ZodApp, deps: Pick<ApiDeps, 'ingest'>): void {
+  app.post(
+    '/api/v1/events',
+    {
+      schema: {
+        tags: ['events'],
+        summary: 'Ingest a batch of events',
+        description:
+          'Up to 5000 ECS events per batch. Idempotent with an `Idempotency-Key` header or `batch_id`: a batch seen before is acknowledged with `duplicate: true` and not stored again. Bodies may be sent with `Content-Encoding: gzip`.',
+        headers: z.looseObject({ 'idempotency-key': IdempotencyKeySchema.optional() }),
+        body: IngestBatchSchema,
+        response: { 202: IngestResultSchema, ...errorResponses(400, 413, 415, 503) },
+      },
+    },
+    async (req, reply) => {
+      const headerKey = req.headers['idempotency-key'];
+      const bodyKey = req.body.batch_id;
+      if (headerKey !== undefined && bodyKey !== undefined && headerKey !== bodyKey) {
+        throw new AppError('ingest.batch_id_mismatch', 'Idempotency-Key header and body batch_id differ; send one or make them equal', { status: 400 });
+      }
+      const batchId = headerKey ?? bodyKey;
+      const result = await deps.ingest.ingest(req.body.events, batchId === undefined ? { by: requestActor(req) } : { batchId, by: requestActor(req) });
+      return reply.code(202).send(result);
+    },
+  );
+}

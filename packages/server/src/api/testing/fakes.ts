@@ -1,0 +1,147 @@
+import type { Alert, Decision, DioEvent, NewDecision } from '@dio/protocol';
+import { parseDuration } from '@dio/protocol';
+import type { FastifyInstance } from 'fastify';
+import { AppError } from '../../shared/app-error.js';
+import { silentLogger } from '../../shared/logger.js';
+import { createMetrics, type Metrics } from '../../shared/metrics.js';
+import type { Store } from '../../storage/port.js';
+import { buildApp } from '../app.js';
+import type { Actor, ApiDeps, ApiLimits, DecisionService, HealthReport, IngestService, LiveStream, StreamMessage } from '../deps.js';
+import { MemoryStore } from './memory-store.js';
+
+/** A LiveStream tests publish into by hand. */
+export class FakeLiveStream implements LiveStream {
+  readonly listeners = new Set<(m: StreamMessage) => void>();
+  subscribe(listener: (m: StreamMessage) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+  publish(m: StreamMessage): void {
+    for (const l of [...this.listeners]) l(m);
+  }
+}
+
+export class FakeDecisionService implements DecisionService {
+  readonly allowlist = new Set<string>(['127.0.0.1', '10.0.0.0/8']);
+  readonly calls: { op: string; by: Actor }[] = [];
+  private n = 0;
+
+  constructor(
+    private readonly store: Store,
+    private readonly stream: FakeLiveStream,
+  ) {}
+
+  async addManual(input: NewDecision, by: Actor): Promise<Decision> {
+    this.calls.push({ op: 'add', by });
+    if (this.allowlist.has(input.value)) throw new AppError('decision.allowlisted', `${input.value} is on the allowlist`, { status: 409 });
+    const duration = parseDuration(input.duration);
+    const d = sampleDecision({ id: `d-${++this.n}`, value: input.value, duration_s: duration, reason: input.reason, origin: 'manual', created_by: by.actor, scope: input.value.includes('/') ? 'range' : 'ip' });
+    await this.store.insertDecision(d);
+    this.stream.publish({ type: 'decision', data: d });
+    return d;
+  }
+
+  async remove(id: string, by: Actor): Promise<Decision | undefined> {
+    this.calls.push({ op: 'remove', by });
+    const d = await this.store.updateDecision(id, { status: 'deleted' });
+    if (d) this.stream.publish({ type: 'decision_deleted', data: d });
+    return d;
+  }
+}
+
+export class FakeIngestService implements IngestService {
+  /** Set to make the next calls fail, e.g. with an `ingest.backpressure` AppError. */
+  failWith: Error | undefined;
+  readonly calls: { count: number; batchId: string | undefined; by: Actor }[] = [];
+
+  constructor(private readonly store: Store) {}
+
+  async ingest(events: DioEvent[], opts: { batchId?: string; by: Actor }): Promise<{ accepted: number; duplicate: boolean }> {
+    this.calls.push({ count: events.length, batchId: opts.batchId, by: opts.by });
+    if (this.failWith) throw this.failWith;
+    const r = await this.store.insertEvents(events, opts.batchId === undefined ? {} : { batchId: opts.batchId });
+    return { accepted: r.duplicate ? 0 : r.inserted, duplicate: r.duplicate };
+  }
+}
+
+export function sampleEvent(over: Partial<DioEvent> = {}): DioEvent {
+  return {
+    '@timestamp': '2026-01-01T00:00:00.000Z',
+    message: 'Failed password for root from 203.0.113.7 port 22 ssh2',
+    event: { kind: 'event', category: ['authentication'], action: 'ssh_login', outcome: 'failure', dataset: 'sshd' },
+    source: { ip: '203.0.113.7', port: 50522 },
+    ...over,
+  };
+}
+
+export function sampleAlert(over: Partial<Alert> = {}): Alert {
+  const ev = sampleEvent();
+  return {
+    id: 'a-1',
+    created_at: '2026-01-01T00:00:10.000Z',
+    scenario: 'ssh-bruteforce',
+    title: 'SSH brute force from 203.0.113.7',
+    severity: 'high',
+    technique: { id: 'T1110.001', name: 'Password Guessing', tactic: 'credential-access' },
+    group_key: '203.0.113.7',
+    source: { ip: '203.0.113.7' },
+    evidence: { count: 6, first_seen: ev['@timestamp'], last_seen: ev['@timestamp'], first_event: ev, last_event: ev },
+    status: 'new',
+    ...over,
+  };
+}
+
+export function sampleDecision(over: Partial<Decision> = {}): Decision {
+  return {
+    id: 'd-0',
+    created_at: '2026-01-01T00:00:10.000Z',
+    type: 'ban',
+    scope: 'ip',
+    value: '203.0.113.7',
+    duration_s: 14400,
+    expires_at: '2026-01-01T04:00:10.000Z',
+    origin: 'scenario',
+    reason: 'ssh-bruteforce',
+    simulated: false,
+    offense: 1,
+    status: 'active',
+    enforcement: { status: 'pending' },
+    ...over,
+  };
+}
+
+export interface TestApi {
+  app: FastifyInstance;
+  store: MemoryStore;
+  stream: FakeLiveStream;
+  decisions: FakeDecisionService;
+  ingest: FakeIngestService;
+  metrics: Metrics;
+  health: { report: HealthReport | Error };
+}
+
+/** An app on fakes; close it with `app.close()`. */
+export async function createTestApi(opts: { limits?: ApiLimits } = {}): Promise<TestApi> {
+  const store = new MemoryStore();
+  const stream = new FakeLiveStream();
+  const decisions = new FakeDecisionService(store, stream);
+  const ingest = new FakeIngestService(store);
+  const metrics = createMetrics();
+  const health: TestApi['health'] = { report: { status: 'ok', components: { store: { status: 'ok' } }, version: '0.0.0-test', uptime_s: 1 } };
+  const deps: ApiDeps = {
+    store,
+    metrics,
+    logger: silentLogger(),
+    decisions,
+    ingest,
+    stream,
+    version: '0.0.0-test',
+    health: () => {
+      if (health.report instanceof Error) throw health.report;
+      return health.report;
+    },
+    ...(opts.limits ? { limits: opts.limits } : {}),
+  };
+  const app = await buildApp(deps);
+  return { app, store, stream, decisions, ingest, metrics, health };
+}

@@ -1,0 +1,171 @@
+import { z } from 'zod';
+import { AppError } from '../../../shared/app-error.js';
+import { checkCapacity, timeoutSeconds, type BanTable, type StateEntry } from '../ban-batch.js';
+import { formatCidr, outermost, parseCidr, rangeToCidrs, type Cidr } from '../cidr.js';
+
+/**
+ * nft scripts, shared by the nftables adapter (which runs them) and dry-run (which prints them).
+ * Everything lives in one `inet` table DIO owns; nothing here names another table.
+ */
+export interface NftLayout {
+  table: string;
+  v4: string;
+  v6: string;
+  priority: number;
+  forward: boolean;
+}
+
+export function nftLayout(opts: { table?: string; priority?: number; forward?: boolean } = {}): NftLayout {
+  const table = opts.table ?? 'dio';
+  if (!/^[A-Za-z][A-Za-z0-9_]{0,31}$/.test(table)) {
+    throw new AppError('firewall.invalid_config', `nft table name must be a letter then letters, digits or _ (max 32): ${table}`);
+  }
+  const priority = opts.priority ?? -10;
+  if (!Number.isInteger(priority) || Math.abs(priority) > 1000) throw new AppError('firewall.invalid_config', `nft priority must be an integer within ±1000: ${priority}`);
+  return { table, v4: `${table}_ban_v4`, v6: `${table}_ban_v6`, priority, forward: opts.forward ?? true };
+}
+
+/**
+ * Idempotent in one transaction: `add` of an existing table/set/chain is a no-op, and flushing our
+ * own chains before re-adding the rules keeps a second init from duplicating them. Set contents
+ * survive a re-init.
+ */
+export function nftInitScript(l: NftLayout): string {
+  const t = `inet ${l.table}`;
+  const hooks = l.forward ? ['input', 'forward'] : ['input'];
+  const lines = [
+    `add table ${t}`,
+    `add set ${t} ${l.v4} { type ipv4_addr; flags interval, timeout; }`,
+    `add set ${t} ${l.v6} { type ipv6_addr; flags interval, timeout; }`,
+  ];
+  for (const h of hooks) {
+    lines.push(`add chain ${t} ${h} { type filter hook ${h} priority ${l.priority}; policy accept; }`, `flush chain ${t} ${h}`);
+    lines.push(`add rule ${t} ${h} ip saddr @${l.v4} counter drop`, `add rule ${t} ${h} ip6 saddr @${l.v6} counter drop`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** `add` first so deleting an absent table is not an error (nft 1.0.6 has no `destroy`). */
+export function nftTeardownScript(l: NftLayout): string {
+  return `add table inet ${l.table}\ndelete table inet ${l.table}\n`;
+}
+
+export function nftListArgs(l: NftLayout, family: 4 | 6): string[] {
+  return ['-j', 'list', 'set', 'inet', l.table, family === 4 ? l.v4 : l.v6];
+}
+
+const Scalar = z.union([z.string(), z.object({ prefix: z.object({ addr: z.string(), len: z.number().int() }) }), z.object({ range: z.tuple([z.string(), z.string()]) })]);
+const Elem = z.union([Scalar, z.object({ elem: z.object({ val: Scalar, timeout: z.number().optional(), expires: z.number().optional() }) })]);
+const ListOutput = z.object({ nftables: z.array(z.record(z.string(), z.unknown())) });
+const SetObject = z.object({ name: z.string(), elem: z.array(Elem).optional() });
+
+function scalarToCidrs(v: z.infer<typeof Scalar>): Cidr[] {
+  if (typeof v === 'string') return [parseCidr(v)].filter((c): c is Cidr => c !== null);
+  if ('prefix' in v) {
+    const c = parseCidr(`${v.prefix.addr}/${v.prefix.len}`);
+    return c ? [c] : [];
+  }
+  const [a, b] = [parseCidr(v.range[0]), parseCidr(v.range[1])];
+  if (!a || !b || a.family !== b.family) return [];
+  // ranges only appear when someone added one by hand; show them as the CIDRs they cover
+  return rangeToCidrs(a.family, a.addr, b.addr);
+}
+
+/** Reads `nft -j list set …` output into entries (expiry from the kernel's remaining seconds). */
+export function parseNftSet(json: string, setName: string, now: number): StateEntry[] {
+  let parsed: z.infer<typeof ListOutput>;
+  try {
+    parsed = ListOutput.parse(JSON.parse(json));
+  } catch (e) {
+    throw new AppError('firewall.unexpected_output', `could not read nft JSON for set ${setName}`, { cause: e });
+  }
+  const out: StateEntry[] = [];
+  for (const obj of parsed.nftables) {
+    const set = SetObject.safeParse(obj.set);
+    if (!set.success || set.data.name !== setName) continue;
+    for (const el of set.data.elem ?? []) {
+      const wrapped = typeof el === 'object' && 'elem' in el ? el.elem : { val: el, timeout: undefined, expires: undefined };
+      const secs = wrapped.expires ?? wrapped.timeout;
+      const expiresAt = secs === undefined ? Infinity : now + secs * 1000;
+      for (const cidr of scalarToCidrs(wrapped.val)) out.push({ value: formatCidr(cidr), cidr, expiresAt });
+    }
+  }
+  return out;
+}
+
+export interface NftPlan {
+  /** nft script to run with `nft -f -`; empty when nothing changes. */
+  script: string;
+  /** What the set holds afterwards (outermost entries). */
+  kernel: BanTable;
+  /** Entries inside a broader one, remembered to re-add if the broader one is removed. */
+  shadow: BanTable;
+  added: number;
+  removed: number;
+}
+
+const CHUNK = 512;
+
+function elementLines(verb: 'add' | 'delete', l: NftLayout, entries: readonly StateEntry[], now: number): string[] {
+  const lines: string[] = [];
+  for (const family of [4, 6] as const) {
+    const mine = entries.filter((e) => e.cidr.family === family);
+    const set = family === 4 ? l.v4 : l.v6;
+    for (let i = 0; i < mine.length; i += CHUNK) {
+      const items = mine.slice(i, i + CHUNK).map((e) => {
+        if (verb === 'delete') return e.value;
+        const t = timeoutSeconds(e.expiresAt, now);
+        return t === null ? e.value : `${e.value} timeout ${Math.max(t, 1)}s`;
+      });
+      lines.push(`${verb} element inet ${l.table} ${set} { ${items.join(', ')} }`);
+    }
+  }
+  return lines;
+}
+
+function split(logical: BanTable): { kernel: BanTable; shadow: BanTable } {
+  const { outer, nested } = outermost([...logical.values()]);
+  return { kernel: new Map(outer.map((e) => [e.value, e])), shadow: new Map(nested.map((e) => [e.value, e])) };
+}
+
+/**
+ * Plans one transaction from the set as read (`kernel`) and the remembered nested entries.
+ * Deletes come before adds so a refresh (delete + add of one element) and replacing inner
+ * entries by an outer one both fit in the same atomic batch.
+ */
+export function planNftApply(
+  l: NftLayout,
+  kernel: BanTable,
+  shadow: BanTable,
+  adds: readonly StateEntry[],
+  removes: readonly StateEntry[],
+  now: number,
+  maxEntries: number,
+): NftPlan {
+  const logical: BanTable = new Map();
+  for (const t of [kernel, shadow]) for (const [k, e] of t) if (e.expiresAt > now && !logical.has(k)) logical.set(k, e);
+  let removed = 0;
+  for (const r of removes) if (logical.delete(r.value)) removed++;
+  const refreshed = new Set<string>();
+  for (const a of adds) {
+    logical.set(a.value, a);
+    refreshed.add(a.value);
+  }
+  checkCapacity(logical.size, maxEntries);
+  const next = split(logical);
+  const dels = [...kernel.values()].filter((e) => !next.kernel.has(e.value) || refreshed.has(e.value));
+  const puts = [...next.kernel.values()].filter((e) => !kernel.has(e.value) || refreshed.has(e.value));
+  const lines = [...elementLines('delete', l, dels, now), ...elementLines('add', l, puts, now)];
+  return { script: lines.length ? lines.join('\n') + '\n' : '', ...next, added: adds.length, removed };
+}
+
+/** Replaces the contents of both sets in one transaction; `previous` (if read) only feeds the counts. */
+export function planNftSync(l: NftLayout, active: readonly StateEntry[], now: number, maxEntries: number, previous?: BanTable): NftPlan {
+  const logical: BanTable = new Map();
+  for (const a of active) if (a.expiresAt > now) logical.set(a.value, a);
+  checkCapacity(logical.size, maxEntries);
+  const next = split(logical);
+  const lines = [`flush set inet ${l.table} ${l.v4}`, `flush set inet ${l.table} ${l.v6}`, ...elementLines('add', l, [...next.kernel.values()], now)];
+  const removed = previous ? [...previous.keys()].filter((k) => !logical.has(k)).length : 0;
+  return { script: lines.join('\n') + '\n', ...next, added: logical.size, removed };
+}
