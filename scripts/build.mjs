@@ -10,7 +10,10 @@ const external = Object.keys(pkg.dependencies ?? {}).filter((d) => !d.startsWith
 
 await build({
   entryPoints: [`${root}packages/server/src/cmd/main.ts`],
-  outfile: `${root}packages/server/dist/dio.js`,
+  outdir: `${root}packages/server/dist`,
+  entryNames: 'dio',
+  chunkNames: 'chunks/[name]-[hash]',
+  splitting: true,
   bundle: true,
   platform: 'node',
   format: 'esm',

@@ -15,6 +15,7 @@ import { registerEventRoutes } from './routes/v1/events.js';
 import { registerHealthRoutes } from './routes/v1/health.js';
 import { registerStreamRoutes } from './routes/v1/stream.js';
 import { StreamHub } from './stream/stream-hub.js';
+import type { WsLike } from './stream/ws-sink.js';
 
 /** Largest inbound WebSocket frame; stream clients only listen, so anything big is abuse. */
 const WS_MAX_PAYLOAD = 4096;
@@ -26,11 +27,13 @@ const WS_MAX_PAYLOAD = 4096;
 export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   const limits = resolveLimits(deps.limits);
   const log = deps.logger.child({ component: 'api' });
+  // Typed as Fastify's logger interface so the instance type stays the plain FastifyInstance.
+  const fastifyLog: FastifyBaseLogger = log;
   const apiMetrics = createApiMetrics(deps.metrics.registry);
   const onError = createErrorHandler(log, { bodyLimitBytes: limits.bodyLimitBytes });
 
   const app = Fastify({
-    loggerInstance: log as FastifyBaseLogger,
+    loggerInstance: fastifyLog,
     bodyLimit: limits.bodyLimitBytes,
     // Requests are logged by the metrics hook and the error handler; a line per ingest batch is noise.
     logController: new LogController({ disableRequestLogging: true }),
@@ -50,7 +53,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   app.addHook('preParsing', createContentDecoder(limits.bodyLimitBytes));
   app.addHook('onResponse', async (req, reply) => {
     apiMetrics.httpRequests.inc({ method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });
-    log.debug({ reqId: req.id, method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+    if (log.isLevelEnabled('debug')) log.debug({ reqId: req.id, method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
   });
 
   // A registry per app (not zod's global one) names the big shared schemas as OpenAPI components.
@@ -75,9 +78,9 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { validatorUrl: null } });
   await app.register(websocket, {
     options: { maxPayload: WS_MAX_PAYLOAD, perMessageDeflate: false },
-    errorHandler: (err, socket) => {
+    errorHandler: (err: Error, socket: unknown) => {
       log.debug({ err }, 'websocket error');
-      socket.terminate();
+      (socket as WsLike).terminate();
     },
   });
 
@@ -89,7 +92,10 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     logger: log,
   });
   // Open streams would keep server.close() waiting forever.
-  app.addHook('preClose', async () => hub.closeAll());
+  app.addHook('preClose', (done) => {
+    hub.closeAll();
+    done();
+  });
 
   registerHealthRoutes(app, deps);
   registerEventRoutes(app, deps);
@@ -98,5 +104,5 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   registerStreamRoutes(app, hub, { retryMs: limits.streamRetryMs, logger: log });
 
   // Not made ready here: the composition root may still add plugins (dashboard assets, auth).
-  return app as unknown as FastifyInstance;
+  return app;
 }

@@ -22,6 +22,17 @@ describe('mapError', () => {
     assert.equal(mapError(new AppError('x.y', 'z', { status: 400 }), opts).retryAfterS, undefined);
   });
 
+  test('5xx AppError shows its code but not its message or details (they describe our insides)', () => {
+    const m = mapError(new AppError('store.unavailable', 'cannot open /var/lib/dio/dio.db: EACCES', { status: 503, details: { path: '/var/lib/dio' } }), opts);
+    assert.equal(m.status, 503);
+    assert.equal(m.body.error.code, 'store.unavailable');
+    assert.doesNotMatch(JSON.stringify(m.body), /var\/lib|EACCES/);
+    assert.equal(m.level, 'warn');
+    const e = mapError(new AppError('store.write_failed', 'SQLITE_IOERR', { status: 500 }), opts);
+    assert.deepEqual(e.body, { error: { code: 'store.write_failed', message: 'internal error' } });
+    assert.equal(e.level, 'error');
+  });
+
   test('AppError with an out-of-range status becomes 500', () => {
     assert.equal(mapError(new AppError('x.y', 'z', { status: 200 }), opts).status, 500);
   });

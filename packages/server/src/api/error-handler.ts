@@ -37,6 +37,12 @@ const FASTIFY_CODES: Record<string, { status: number; code: string; message: str
   FST_ERR_MAX_PARAM_LENGTH: { status: 400, code: 'request.bad_url', message: 'URL path parameter too long' },
 };
 
+const SERVER_TEXT: Record<number, string> = {
+  502: 'upstream failure',
+  503: 'temporarily unavailable; retry after the Retry-After delay',
+  504: 'upstream timeout',
+};
+
 function clip(s: string): string {
   return s.length > MAX_TEXT ? `${s.slice(0, MAX_TEXT)}…` : s;
 }
@@ -72,16 +78,21 @@ function body(code: string, message: string, details?: unknown): ErrorBody {
 export function mapError(err: unknown, opts: { bodyLimitBytes: number }): MappedError {
   if (isAppError(err)) {
     const status = err.status >= 400 && err.status <= 599 ? err.status : 500;
-    const mapped: MappedError = { status, body: body(err.code, err.message, err.details), level: status === 503 ? 'warn' : status >= 500 ? 'error' : 'debug' };
+    // 4xx messages explain the client's mistake. 5xx messages are about our insides (store paths,
+    // driver errors): the stable code is shown, the message stays in the log.
+    const mapped: MappedError =
+      status < 500
+        ? { status, body: body(err.code, err.message, err.details), level: 'debug' }
+        : { status, body: body(err.code, SERVER_TEXT[status] ?? 'internal error'), level: status === 503 ? 'warn' : 'error' };
     if (status === 503 || status === 429) {
       const ra = (err.details as { retry_after_s?: unknown } | undefined)?.retry_after_s;
-      mapped.retryAfterS = typeof ra === 'number' && Number.isFinite(ra) && ra > 0 ? Math.ceil(ra) : 1;
+      mapped.retryAfterS = typeof ra === 'number' && Number.isFinite(ra) && ra > 0 ? Math.min(Math.ceil(ra), 3600) : 1;
     }
     return mapped;
   }
   if (hasZodFastifySchemaValidationErrors(err)) {
     const all = err.validation.length;
-    const issues = validationIssues(err as FastifyError);
+    const issues = validationIssues(err);
     const first = issues[0]!;
     const where = first.path ? `${first.location}.${first.path}` : first.location;
     const more = all > 1 ? ` (and ${all - 1} more issue${all > 2 ? 's' : ''})` : '';
@@ -112,8 +123,8 @@ export function mapError(err: unknown, opts: { bodyLimitBytes: number }): Mapped
 export function createErrorHandler(logger: Logger, opts: { bodyLimitBytes: number }) {
   return function errorHandler(err: unknown, req: FastifyRequest, reply: FastifyReply): void {
     const m = mapError(err, opts);
-    if (m.level === 'error') logger.error({ err, reqId: req.id, method: req.method, url: req.url }, 'request failed');
-    else logger[m.level]({ code: m.body.error.code, reqId: req.id, method: req.method, url: req.url }, 'request rejected');
+    if (m.level !== 'debug') logger[m.level]({ err, reqId: req.id, method: req.method, url: req.url }, 'request failed');
+    else logger.debug({ code: m.body.error.code, reqId: req.id, method: req.method, url: req.url }, 'request rejected');
     if (m.retryAfterS !== undefined) void reply.header('retry-after', String(m.retryAfterS));
     void reply.code(m.status).send(m.body);
   };

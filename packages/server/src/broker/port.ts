@@ -37,7 +37,7 @@
  */
 export interface BrokerMessage {
   readonly subject: string;
-  /** Shared by every consumer of this message: read it, never mutate it. */
+  /** Shared by every consumer of this message (and possibly the publisher): read it, never mutate it. */
   readonly data: Uint8Array;
   /** Stream sequence, stable across redeliveries and durables. */
   readonly seq: number;
@@ -112,12 +112,16 @@ export interface Broker {
   readonly kind: string;
   /** Creates the stream, or updates its subjects and bounds. */
   ensureStream(config: StreamConfig): Promise<void>;
-  /** Deletes a stream with its consumers and messages; waiting publishers reject with `broker.no_stream`. */
+  /** Deletes a stream with its consumers and messages (no-op if absent); waiting publishers reject with `broker.no_stream`. */
   deleteStream(name: string): Promise<void>;
   /** Creates the durable, or updates ackWaitMs / maxDeliver / maxInFlight. */
   ensureConsumer(config: ConsumerConfig): Promise<void>;
-  /** Deletes a durable (its subscriptions stop); messages only it still needed are released. */
+  /** Deletes a durable (no-op if absent; its subscriptions stop); messages only it still needed are released. */
   deleteConsumer(stream: string, durable: string): Promise<void>;
+  /**
+   * `data` may be kept without copying (the memory adapter keeps an array that owns its whole
+   * buffer, e.g. jsonCodec output, and copies views): do not modify it after calling publish().
+   */
   publish(subject: string, data: Uint8Array, opts?: PublishOptions): Promise<{ seq: number; duplicate: boolean }>;
   /** Attaches a handler to a durable consumer. A handler that throws or rejects counts as a nack. */
   subscribe(stream: string, durable: string, handler: MessageHandler): Promise<Subscription>;

@@ -17,6 +17,7 @@ import { loadScenarios } from '../pipeline/detect/load-scenarios.js';
 import { createDetector, type Detector } from '../pipeline/detect/detector.js';
 import { loadProfiles } from '../pipeline/decide/load-profiles.js';
 import { createDecisionEngine, type DecisionEngine } from '../pipeline/decide/decision-engine.js';
+import { BUILTIN_ALLOWLIST } from '../pipeline/decide/builtin-allowlist.js';
 import { createAlertFlow, DECISIONS_STREAM, type AlertFlow } from '../pipeline/alert-flow.js';
 import { createLinePipeline, type LinePipeline } from '../pipeline/line-pipeline.js';
 import { createLiveFeed } from '../pipeline/live-feed.js';
@@ -24,8 +25,6 @@ import { createResponder, type Responder } from '../pipeline/respond/responder.j
 import { createFirewall } from './firewall-factory.js';
 import { defaultContentDir } from './content-dir.js';
 
-/** Addresses that can never be banned whatever the configuration says. */
-export const BUILTIN_ALLOWLIST = ['127.0.0.0/8', '::1/128', '0.0.0.0/32', '::/128'];
 
 export interface Engine {
   config: Readonly<DioConfig>;

@@ -2,8 +2,6 @@ import { Command, Option } from 'commander';
 import { loadConfig, type LoadedConfig } from '../config/load-config.js';
 import { describeConfig } from '../config/describe-config.js';
 import { isAppError, errorMessage } from '../shared/app-error.js';
-import { runUp } from './up.js';
-import { runReplay } from './replay.js';
 import { registerClientCommands } from './client-commands.js';
 import { parseOutputFormat, renderTable } from './output.js';
 import { DIO_VERSION } from './version.js';
@@ -37,6 +35,8 @@ program
     if (o.simulation) flags.push({ path: 'decide.simulation', value: true, flag: '--simulation' });
     if (o.firewall) flags.push({ path: 'respond.firewall', value: o.firewall, flag: '--firewall' });
     flags.push(...parseSets(o.set));
+    // Commands load their modules on demand: `dio replay` never pays for the HTTP server.
+    const { runUp } = await import('./up.js');
     await runUp(load(o, flags));
   });
 
@@ -50,6 +50,7 @@ program
   .option('--no-progress', 'no progress bar even on a terminal')
   .option('--set <key=value...>', 'set any configuration key')
   .action(async (file: string, o: { type: string; output: 'table' | 'json'; config?: string; progress: boolean; set?: string[] }) => {
+    const { runReplay } = await import('./replay.js');
     const code = await runReplay(load(o, parseSets(o.set)), { file, type: o.type, output: o.output, progress: o.progress && process.stderr.isTTY === true && !process.env.DIO_NO_PROGRESS });
     process.exitCode = code;
   });

@@ -12,13 +12,15 @@ export interface StoredEvent {
   event: DioEvent;
 }
 
+/** Event search, newest first by (ts, id). Times are epoch ms: `since` inclusive, `until` exclusive. */
 export interface EventQuery {
   since?: number;
   until?: number;
   source_ip?: string;
   action?: string;
-  /** Case-insensitive substring over the event's message. */
+  /** Case-insensitive substring over the event's message (at most 256 characters; % and _ are literal). */
   text?: string;
+  /** Clamped to 1..1000. */
   limit: number;
   cursor?: string;
 }
@@ -58,6 +60,7 @@ export interface DecisionPatch {
   enforcement?: Enforcement;
 }
 
+/** Row counts (active_decisions by the store's clock) and the database size in bytes, or null where unknown. */
 export interface StoreStats {
   events: number;
   alerts: number;
@@ -70,7 +73,16 @@ export interface StoreStats {
 /**
  * Store: DIO's memory. Every adapter (SQLite embedded, PostgreSQL distributed) passes the same
  * contract suite in `store.case.test.ts`. Methods either complete or throw an AppError with code
- * `store.*`; nothing half-written is left behind (each call is one transaction).
+ * `store.*`; nothing half-written is left behind (each call is one transaction, except
+ * purgeEvents, which deletes in short chunks). Error codes:
+ * - `store.invalid_input` / `store.invalid_cursor` (400): the arguments, nothing was done;
+ * - `store.conflict` (409): an alert or decision with that id exists;
+ * - `store.write_failed` / `store.read_failed` (503): the database refused (read-only, full, locked);
+ * - `store.unavailable` (503): the store is closed, or its database is unusable or was removed;
+ * - `store.migration_failed` (503): migrate() could not bring the schema up to date.
+ * Listings page newest first by (time, id) with an opaque `next_cursor`; alert filter `since` is
+ * inclusive and `until` exclusive. Times the store stamps itself (audit `at`, batch receipt, the
+ * "now" of stats) come from the Clock it was built with.
  */
 export interface Store {
   readonly kind: string;
@@ -84,30 +96,43 @@ export interface Store {
    */
   insertEvents(events: readonly DioEvent[], opts?: { batchId?: string }): Promise<{ inserted: number; duplicate: boolean }>;
   queryEvents(q: EventQuery): Promise<Page<StoredEvent>>;
-  /** Deletes events older than `before` (epoch ms); returns how many. */
+  /**
+   * Deletes events older than `before` (epoch ms) in short chunks (so ingest is never blocked for
+   * long), and forgets ingest batch ids received before `before`; returns how many events went.
+   */
   purgeEvents(before: number): Promise<number>;
 
+  /** Validates against AlertSchema; an existing id is `store.conflict`. */
   insertAlert(alert: Alert): Promise<void>;
   getAlert(id: string): Promise<Alert | undefined>;
+  /** A parent `technique` (T1110) also matches its sub-techniques (T1110.001). */
   listAlerts(filter: AlertFilter): Promise<Page<Alert>>;
   setAlertStatus(id: string, status: Alert['status']): Promise<Alert | undefined>;
 
+  /** Validates against DecisionSchema; an existing id is `store.conflict`. */
   insertDecision(decision: Decision): Promise<void>;
   getDecision(id: string): Promise<Decision | undefined>;
   listDecisions(filter: DecisionFilter): Promise<Page<Decision>>;
   /** Decisions with status active and expires_at > now. */
   activeDecisions(now: number): Promise<Decision[]>;
+  /** Merges the patch into the stored decision; undefined when there is no such id. */
   updateDecision(id: string, patch: DecisionPatch): Promise<Decision | undefined>;
   /** Marks active decisions whose expires_at <= now as expired and returns them. */
   expireDecisions(now: number): Promise<Decision[]>;
-  /** How many decisions (any status, not simulated-only filter) were made for `value` since `since` — drives escalation. */
+  /** How many decisions (any status, simulated or not) were made for `value` with created_at >= `since` — drives escalation. */
   countDecisionsFor(value: string, since: number): Promise<number>;
 
-  /** Appends a hash-chained audit record (sha256 over the previous hash and the record). */
+  /**
+   * Appends a hash-chained audit record: seq = previous + 1, at = clock time, and
+   * hash = sha256(prev_hash + canonical JSON of {seq, at, actor, action, target, origin, before, after})
+   * (see audit-chain.ts; the first prev_hash is 64 zeros). before/after must be JSON, ≤ 256 KiB each.
+   */
   appendAudit(input: AuditInput): Promise<AuditRecord>;
+  /** Records with seq > since_seq, oldest first; limit clamped to 1..10000. */
   listAudit(q: { since_seq?: number; actor?: string; action?: string; limit: number }): Promise<AuditRecord[]>;
 
   getOffset(source: string): Promise<SourceOffset | undefined>;
+  /** Upsert by source. */
   saveOffset(offset: SourceOffset): Promise<void>;
 
   stats(): Promise<StoreStats>;

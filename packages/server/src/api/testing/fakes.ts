@@ -5,9 +5,9 @@ import { AppError } from '../../shared/app-error.js';
 import { silentLogger } from '../../shared/logger.js';
 import { createMetrics, type Metrics } from '../../shared/metrics.js';
 import type { Store } from '../../storage/port.js';
+import { createSqliteStore, type SqliteStore } from '../../storage/sqlite/sqlite-store.js';
 import { buildApp } from '../app.js';
 import type { Actor, ApiDeps, ApiLimits, DecisionService, HealthReport, IngestService, LiveStream, StreamMessage } from '../deps.js';
-import { MemoryStore } from './memory-store.js';
 
 /** A LiveStream tests publish into by hand. */
 export class FakeLiveStream implements LiveStream {
@@ -112,7 +112,7 @@ export function sampleDecision(over: Partial<Decision> = {}): Decision {
 
 export interface TestApi {
   app: FastifyInstance;
-  store: MemoryStore;
+  store: SqliteStore;
   stream: FakeLiveStream;
   decisions: FakeDecisionService;
   ingest: FakeIngestService;
@@ -120,9 +120,16 @@ export interface TestApi {
   health: { report: HealthReport | Error };
 }
 
-/** An app on fakes; close it with `app.close()`. */
+/** A migrated in-memory SQLite store (the real adapter, so API tests see real paging and errors). */
+export async function createTestStore(): Promise<SqliteStore> {
+  const store = createSqliteStore({ path: ':memory:' });
+  await store.migrate();
+  return store;
+}
+
+/** An app on a real in-memory SQLite store and fake services; `app.close()` closes the store too. */
 export async function createTestApi(opts: { limits?: ApiLimits } = {}): Promise<TestApi> {
-  const store = new MemoryStore();
+  const store = await createTestStore();
   const stream = new FakeLiveStream();
   const decisions = new FakeDecisionService(store, stream);
   const ingest = new FakeIngestService(store);
@@ -143,5 +150,7 @@ export async function createTestApi(opts: { limits?: ApiLimits } = {}): Promise<
     ...(opts.limits ? { limits: opts.limits } : {}),
   };
   const app = await buildApp(deps);
+  // The API does not own the store (the composition root does); in tests the app's lifetime is the store's.
+  app.addHook('onClose', () => store.close());
   return { app, store, stream, decisions, ingest, metrics, health };
 }

@@ -20,6 +20,7 @@ export const DEFAULT_MAX_IN_FLIGHT = 1000;
 export const DEFAULT_PUBLISH_TIMEOUT_MS = 5000;
 
 const EMPTY_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+const NO_HEADERS = Object.freeze({ headers: EMPTY_HEADERS, bytes: 0 });
 
 export function invalid(message: string): AppError {
   return new AppError('broker.invalid', message, { status: 400 });
@@ -29,7 +30,7 @@ export function assertName(what: string, value: unknown): asserts value is strin
   if (typeof value !== 'string' || !NAME.test(value)) throw invalid(`${what} must match ${NAME.source}, got ${JSON.stringify(String(value).slice(0, 80))}`);
 }
 
-function intIn(what: string, value: unknown, min: number, max: number, fallback?: number): number {
+export function intIn(what: string, value: unknown, min: number, max: number, fallback?: number): number {
   if (value === undefined && fallback !== undefined) return fallback;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) throw invalid(`${what} must be an integer in [${min}, ${max}], got ${String(value)}`);
   return value;
@@ -83,8 +84,8 @@ export function checkConsumerConfig(config: ConsumerConfig): CheckedConsumer {
 }
 
 /** Copies and validates headers (no CR/LF: NATS headers are a text block); returns their size. */
-export function checkHeaders(headers: unknown): { headers: Readonly<Record<string, string>>; bytes: number } {
-  if (headers === undefined) return { headers: EMPTY_HEADERS, bytes: 0 };
+export function checkHeaders(headers: unknown): { readonly headers: Readonly<Record<string, string>>; readonly bytes: number } {
+  if (headers === undefined) return NO_HEADERS;
   if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) throw invalid('headers must be an object of strings');
   const out: Record<string, string> = Object.create(null) as Record<string, string>;
   let n = 0;
@@ -96,7 +97,7 @@ export function checkHeaders(headers: unknown): { headers: Readonly<Record<strin
     out[k] = v;
     bytes += k.length + v.length + 4;
   }
-  return n === 0 ? { headers: EMPTY_HEADERS, bytes: 0 } : { headers: Object.freeze(out), bytes };
+  return n === 0 ? NO_HEADERS : { headers: Object.freeze(out), bytes };
 }
 
 export function checkMsgId(msgId: unknown): string | undefined {

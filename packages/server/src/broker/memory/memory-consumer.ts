@@ -1,71 +1,16 @@
 import { errorMessage } from '../../shared/app-error.js';
 import type { Clock } from '../../shared/clock.js';
 import type { Logger } from '../../shared/logger.js';
-import type { BrokerMessage, ConsumerInfo, MessageHandler } from '../port.js';
+import type { ConsumerInfo, MessageHandler } from '../port.js';
+import { Delivery, DELAYED, DONE, Entry, EntryList, isThenable, OUT, READY, Sub, type EntryOwner } from './memory-delivery.js';
 import { RingQueue } from './ring-queue.js';
 import type { StoredMessage, StreamConsumer } from './memory-stream.js';
 import type { SubjectMatcher } from './subject-pattern.js';
 
-const OUT = 0; // delivered, waiting for ack until `deadline`
-const READY = 1; // in the ready queue, to be redelivered
-const DELAYED = 2; // nacked with a delay, ready at `deadline`
-const DONE = 3; // acked, terminated or dead-lettered
-
-/** Handler calls per dispatch turn before yielding to the event loop. */
+/** Deliveries between yields to the macrotask queue, so a backlog cannot starve I/O. */
 const TURN_BUDGET = 2048;
 const ERROR_LOG_INTERVAL_MS = 10_000;
-
-/** One durable's claim on a stored message, from its first delivery until ack/term/dead letter. */
-class Entry {
-  deliveries = 0;
-  state = OUT;
-  deadline = 0;
-  owner: Sub | null = null;
-  constructor(
-    readonly msg: StoredMessage,
-    readonly consumer: MemoryConsumer,
-  ) {}
-}
-
-/** What a handler receives; one object per delivery so a stale nack can be told apart. */
-class Delivery implements BrokerMessage {
-  readonly #entry: Entry;
-  constructor(entry: Entry, readonly deliveryCount: number) {
-    this.#entry = entry;
-  }
-  get subject(): string {
-    return this.#entry.msg.subject;
-  }
-  get data(): Uint8Array {
-    return this.#entry.msg.data;
-  }
-  get seq(): number {
-    return this.#entry.msg.seq;
-  }
-  get headers(): Readonly<Record<string, string>> {
-    return this.#entry.msg.headers;
-  }
-  ack(): void {
-    this.#entry.consumer.settle(this.#entry);
-  }
-  nack(delayMs?: number): void {
-    this.#entry.consumer.nack(this.#entry, this.deliveryCount, delayMs);
-  }
-  term(): void {
-    this.#entry.consumer.settle(this.#entry);
-  }
-}
-
-function isThenable(v: unknown): v is PromiseLike<void> {
-  return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
-}
-
-class Sub {
-  busy = false;
-  stopped = false;
-  running: Promise<void> | null = null;
-  constructor(readonly handler: MessageHandler) {}
-}
+const MAX_NACK_DELAY_MS = 86_400_000;
 
 export interface ConsumerSettings {
   ackWaitMs: number;
@@ -82,21 +27,23 @@ export interface ConsumerEnv {
 
 /**
  * A durable consumer. First deliveries come from a FIFO of stored messages; redeliveries from a
- * ready FIFO that goes first. Unacked deliveries live in an insertion-ordered map (bounded by
- * maxInFlight) that one timer per consumer scans for ack-wait and nack-delay deadlines, so there
- * is no timer per message.
+ * ready FIFO that goes first. Delivered, unsettled entries sit in one intrusive list (bounded by
+ * maxInFlight) that a single timer per consumer scans for ack-wait and nack-delay deadlines, so
+ * there is no timer and no map entry per message.
  */
-export class MemoryConsumer implements StreamConsumer {
+export class MemoryConsumer implements StreamConsumer, EntryOwner {
   redelivered = 0;
   deadLettered = 0;
   private readonly pending = new RingQueue<StoredMessage>();
   private readonly ready = new RingQueue<Entry>();
-  private readonly inFlight = new Map<number, Entry>();
-  private readonly delayed = new Set<Entry>();
+  private readonly delivered = new EntryList();
   private subs: Sub[] = [];
+  private idleSubs = 0;
   private rr = 0;
   private scheduled = false;
   private dispatching = false;
+  private yielding = false;
+  private turn = 0;
   private closed = false;
   private timer: NodeJS.Timeout | null = null;
   private timerAt = 0;
@@ -112,7 +59,7 @@ export class MemoryConsumer implements StreamConsumer {
 
   enqueue(msg: StoredMessage): void {
     this.pending.push(msg);
-    if (this.subs.length > 0) this.schedule();
+    if (this.idleSubs > 0) this.schedule();
   }
 
   update(settings: ConsumerSettings): void {
@@ -121,25 +68,28 @@ export class MemoryConsumer implements StreamConsumer {
   }
 
   info(): ConsumerInfo {
-    return { durable: this.durable, pending: this.pending.length, inFlight: this.inFlight.size, redelivered: this.redelivered, deadLettered: this.deadLettered };
+    return { durable: this.durable, pending: this.pending.length, inFlight: this.delivered.size, redelivered: this.redelivered, deadLettered: this.deadLettered };
   }
 
   attach(handler: MessageHandler): { stop(): Promise<void> } {
-    const sub = new Sub(handler);
-    if (!this.closed) this.subs.push(sub);
-    this.schedule();
+    const sub = new Sub(handler, this.handlerDone, this.handlerRejected);
+    if (this.closed) sub.stopped = true;
+    else {
+      this.subs.push(sub);
+      this.idleSubs++;
+      this.schedule();
+    }
     return { stop: () => this.detach(sub) };
   }
 
   /** Ack or term (from any delivery of the message): the durable is done with it. */
   settle(e: Entry): void {
-    if (e.state === DONE) return;
-    this.finish(e);
+    if (e.state !== DONE) this.finish(e);
   }
 
   nack(e: Entry, deliveryCount: number, delayMs: number | undefined): void {
     if (e.state !== OUT || e.deliveries !== deliveryCount || this.closed) return;
-    const delay = typeof delayMs === 'number' && Number.isFinite(delayMs) && delayMs > 0 ? Math.min(delayMs, 86_400_000) : 0;
+    const delay = typeof delayMs === 'number' && Number.isFinite(delayMs) && delayMs > 0 ? Math.min(delayMs, MAX_NACK_DELAY_MS) : 0;
     this.retry(e, delay);
   }
 
@@ -150,13 +100,13 @@ export class MemoryConsumer implements StreamConsumer {
     this.timer = null;
     for (const s of this.subs) s.stopped = true;
     this.subs = [];
+    this.idleSubs = 0;
     const held = this.pending.drain();
-    for (const e of this.inFlight.values()) {
+    for (let e = this.delivered.head; e; e = e.next) {
       e.state = DONE;
       held.push(e.msg);
     }
-    this.inFlight.clear();
-    this.delayed.clear();
+    this.delivered.clear();
     this.ready.drain();
     return held;
   }
@@ -165,6 +115,7 @@ export class MemoryConsumer implements StreamConsumer {
     if (sub.stopped) return;
     sub.stopped = true;
     this.subs = this.subs.filter((s) => s !== sub);
+    if (!sub.busy) this.idleSubs--;
     if (sub.running) {
       let timer: NodeJS.Timeout | undefined;
       const limit = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.settings.ackWaitMs)));
@@ -172,46 +123,64 @@ export class MemoryConsumer implements StreamConsumer {
       clearTimeout(timer);
     }
     if (this.closed) return;
-    for (const e of this.inFlight.values()) if (e.owner === sub && e.state === OUT) this.retry(e, 0);
+    for (let e = this.delivered.head; e; ) {
+      const next = e.next; // retry() may unlink e (dead letter)
+      if (e.owner === sub && e.state === OUT) this.retry(e, 0);
+      e = next;
+    }
+  }
+
+  private hasWork(): boolean {
+    return this.ready.length > 0 || (this.pending.length > 0 && this.delivered.size < this.settings.maxInFlight);
   }
 
   private schedule(): void {
-    if (this.scheduled || this.dispatching || this.closed) return;
+    if (this.scheduled || this.dispatching || this.yielding || this.closed || this.idleSubs === 0 || !this.hasWork()) return;
     this.scheduled = true;
     queueMicrotask(this.run);
   }
 
   private readonly run = (): void => {
     this.scheduled = false;
-    if (this.closed) return;
+    if (this.closed || this.dispatching) return;
     this.dispatching = true;
+    const now = this.env.clock.now(); // one reading per turn: deadlines need no finer grain
     try {
-      for (let budget = TURN_BUDGET; ; budget--) {
-        if (budget === 0) {
-          // Yield so a long backlog cannot starve I/O; setImmediate runs after pending I/O.
-          this.scheduled = true;
-          setImmediate(this.run);
+      while (!this.closed && this.idleSubs > 0) {
+        if (this.turn >= TURN_BUDGET) {
+          // Handler promises chain microtasks forever; setImmediate lets pending I/O run first.
+          this.yielding = true;
+          setImmediate(this.resume);
           return;
         }
-        if (this.closed) return;
-        const sub = this.freeSub();
-        if (!sub) return;
+        const sub = this.nextIdleSub();
+        if (!sub) {
+          this.idleSubs = 0; // cannot happen while the count is right; recover rather than throw
+          return;
+        }
         let e = this.nextReady();
         if (!e) {
-          if (this.inFlight.size >= this.settings.maxInFlight) return;
+          if (this.delivered.size >= this.settings.maxInFlight) return;
           const msg = this.pending.shift();
           if (!msg) return;
           e = new Entry(msg, this);
         }
-        this.deliver(sub, e);
+        this.turn++;
+        this.deliver(sub, e, now);
       }
     } finally {
       this.dispatching = false;
     }
   };
 
-  /** Round robin over idle subscribers, so sync handlers also share the work. */
-  private freeSub(): Sub | null {
+  private readonly resume = (): void => {
+    this.yielding = false;
+    this.turn = 0;
+    this.run();
+  };
+
+  /** Round robin over idle subscribers, so sync handlers share the work too. */
+  private nextIdleSub(): Sub | null {
     const n = this.subs.length;
     for (let i = 0; i < n; i++) {
       const k = (this.rr + i) % n;
@@ -229,48 +198,52 @@ export class MemoryConsumer implements StreamConsumer {
     return null;
   }
 
-  private deliver(sub: Sub, e: Entry): void {
+  private deliver(sub: Sub, e: Entry, now: number): void {
     if (e.deliveries > 0) {
       this.redelivered++;
-      this.inFlight.delete(e.msg.seq); // re-insert below: the map stays in deadline order
+      this.delivered.remove(e); // re-appended below: the list stays in delivery order
     }
     e.deliveries++;
     e.state = OUT;
     e.owner = sub;
-    e.deadline = this.env.clock.now() + this.settings.ackWaitMs;
-    this.inFlight.set(e.msg.seq, e);
-    this.armTimer(e.deadline);
+    e.deadline = now + this.settings.ackWaitMs;
+    this.delivered.append(e);
+    this.armTimer(e.deadline, now);
     const d = new Delivery(e, e.deliveries);
     sub.busy = true;
-    let result: Promise<void> | void;
+    sub.current = d;
+    this.idleSubs--;
+    let result: unknown;
     try {
       result = sub.handler(d);
     } catch (err) {
-      sub.busy = false;
-      this.handlerFailed(d, err);
+      this.handlerRejected(sub, err);
       return;
     }
-    if (!isThenable(result)) {
-      sub.busy = false;
-      return;
-    }
-    sub.running = Promise.resolve(result).then(
-      () => this.idle(sub),
-      (err: unknown) => {
-        this.handlerFailed(d, err);
-        this.idle(sub);
-      },
-    );
+    if (isThenable(result)) sub.running = Promise.resolve(result).then(sub.onDone, sub.onFail);
+    else this.handlerDone(sub);
   }
 
-  private idle(sub: Sub): void {
+  private readonly handlerDone = (sub: Sub): void => {
     sub.busy = false;
     sub.running = null;
-    if (!sub.stopped) this.schedule();
-  }
+    sub.current = null;
+    if (sub.stopped) return;
+    this.idleSubs++;
+    // Already off the publisher's stack (a promise reaction or the dispatch loop): go on directly.
+    if (!this.dispatching && !this.yielding && this.hasWork()) this.run();
+  };
 
-  private handlerFailed(d: Delivery, err: unknown): void {
-    d.nack();
+  private readonly handlerRejected = (sub: Sub, err: unknown): void => {
+    const d = sub.current;
+    if (d) {
+      d.nack();
+      this.logHandlerError(d, err);
+    }
+    this.handlerDone(sub);
+  };
+
+  private logHandlerError(d: Delivery, err: unknown): void {
     const now = this.env.clock.now();
     if (now - this.lastErrorLog < ERROR_LOG_INTERVAL_MS) {
       this.suppressedErrors++;
@@ -292,7 +265,6 @@ export class MemoryConsumer implements StreamConsumer {
     if (delay > 0) {
       e.state = DELAYED;
       e.deadline = this.env.clock.now() + delay;
-      this.delayed.add(e);
       this.armTimer(e.deadline);
       return;
     }
@@ -302,42 +274,39 @@ export class MemoryConsumer implements StreamConsumer {
   }
 
   private finish(e: Entry): void {
-    if (e.state === DELAYED) this.delayed.delete(e);
     e.state = DONE;
     e.owner = null;
-    this.inFlight.delete(e.msg.seq);
+    this.delivered.remove(e);
     this.env.release(e.msg);
-    if (this.pending.length > 0 || this.ready.length > 0) this.schedule();
+    this.schedule();
   }
 
-  private armTimer(at: number): void {
+  private armTimer(at: number, now?: number): void {
     if (this.closed || (this.timer !== null && this.timerAt <= at)) return;
     if (this.timer !== null) clearTimeout(this.timer);
     this.timerAt = at;
     // unref: a forgotten in-flight message must not keep a finished CLI run alive.
-    this.timer = setTimeout(this.onTimer, Math.max(1, at - this.env.clock.now())).unref();
+    this.timer = setTimeout(this.onTimer, Math.max(1, at - (now ?? this.env.clock.now()))).unref();
   }
 
-  /** Full scan (bounded by maxInFlight); runs about once per ack wait under steady load. */
+  /** Full scan (bounded by maxInFlight); fires about once per ack wait under steady load. */
   private readonly onTimer = (): void => {
     this.timer = null;
     const now = this.env.clock.now();
     let next = Infinity;
-    for (const e of this.inFlight.values()) {
-      if (e.state !== OUT) continue;
-      if (e.deadline <= now) this.retry(e, 0);
-      else if (e.deadline < next) next = e.deadline;
-    }
-    for (const e of this.delayed) {
-      if (e.deadline > now) {
-        if (e.deadline < next) next = e.deadline;
-        continue;
+    for (let e = this.delivered.head; e; ) {
+      const following = e.next; // retry() may unlink e (dead letter)
+      if (e.state === OUT || e.state === DELAYED) {
+        if (e.deadline > now) next = Math.min(next, e.deadline);
+        else if (e.state === OUT) this.retry(e, 0);
+        else {
+          e.state = READY;
+          this.ready.push(e);
+        }
       }
-      this.delayed.delete(e);
-      e.state = READY;
-      this.ready.push(e);
+      e = following;
     }
     if (next !== Infinity) this.armTimer(next);
-    if (this.ready.length > 0) this.schedule();
+    this.schedule();
   };
 }

@@ -36,7 +36,7 @@ interface Waiter {
   size: number;
   resolve(r: PublishResult): void;
   reject(e: unknown): void;
-  timer: NodeJS.Timeout | null;
+  deadline: number;
   done: boolean;
 }
 
@@ -60,8 +60,8 @@ const INTEREST_CACHE_MAX = 4096;
  * message acked out of order), its bounds, the FIFO of publishers waiting for room, and the msgId
  * de-duplication window.
  */
-export class MemoryStream {
-  readonly consumers = new Map<string, StreamConsumer>();
+export class MemoryStream<C extends StreamConsumer = StreamConsumer> {
+  readonly consumers = new Map<string, C>();
   count = 0;
   bytes = 0;
   lastSeq = 0;
@@ -69,6 +69,9 @@ export class MemoryStream {
   private last: StoredMessage | null = null;
   private readonly waiters = new RingQueue<Waiter>();
   private liveWaiters = 0;
+  /** One timer for all waiting publishers, armed for the earliest deadline. */
+  private waitTimer: NodeJS.Timeout | null = null;
+  private waitTimerAt = Infinity;
   private readonly dedupe = new Map<string, { seq: number; at: number }>();
   private readonly interest = new Map<string, StreamConsumer[]>();
 
@@ -85,21 +88,16 @@ export class MemoryStream {
     if (this.liveWaiters === 0 && this.fits(subject, size)) return Promise.resolve({ seq: this.accept(subject, data, headers, msgId, size), duplicate: false });
     if (this.liveWaiters >= this.env.maxWaitingPublishers) return Promise.reject(this.fullError('too many publishers waiting'));
     return new Promise<PublishResult>((resolve, reject) => {
-      const w: Waiter = { subject, data, headers, msgId, size, resolve, reject, timer: null, done: false };
-      w.timer = setTimeout(() => {
-        if (w.done) return;
-        w.done = true;
-        this.liveWaiters--;
-        while (this.waiters.peek()?.done) this.waiters.shift();
-        reject(this.fullError(`no room within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.waiters.push(w);
+      const deadline = this.env.clock.now() + timeoutMs;
+      this.waiters.push({ subject, data, headers, msgId, size, resolve, reject, deadline, done: false });
       this.liveWaiters++;
+      this.armWaitTimer(deadline);
     });
   }
 
   /** Drops one durable's claim on a message; the last claim removes it and may admit publishers. */
   release(msg: StoredMessage): void {
+    if (msg.refs <= 0) return; // already removed: a second release must not corrupt the list
     if (--msg.refs > 0) return;
     if (msg.prev) msg.prev.next = msg.next;
     else this.first = msg.next;
@@ -112,7 +110,7 @@ export class MemoryStream {
   }
 
   /** A new durable starts at the first stored message (deliver policy all). */
-  addConsumer(durable: string, c: StreamConsumer): void {
+  addConsumer(durable: string, c: C): void {
     this.consumers.set(durable, c);
     this.interest.clear();
     for (let m = this.first; m; m = m.next) {
@@ -137,14 +135,40 @@ export class MemoryStream {
 
   /** Rejects every waiting publisher (stream deleted or broker closed). */
   rejectWaiters(err: AppError): void {
+    if (this.waitTimer) clearTimeout(this.waitTimer);
+    this.waitTimer = null;
     for (const w of this.waiters.drain()) {
       if (w.done) continue;
       w.done = true;
-      if (w.timer) clearTimeout(w.timer);
       w.reject(err);
     }
     this.liveWaiters = 0;
   }
+
+  private armWaitTimer(at: number): void {
+    if (this.waitTimer !== null && this.waitTimerAt <= at) return;
+    if (this.waitTimer !== null) clearTimeout(this.waitTimer);
+    this.waitTimerAt = at;
+    this.waitTimer = setTimeout(this.expireWaiters, Math.max(1, at - this.env.clock.now()));
+  }
+
+  private readonly expireWaiters = (): void => {
+    this.waitTimer = null;
+    const now = this.env.clock.now();
+    let next = Infinity;
+    this.waiters.forEach((w) => {
+      if (w.done) return;
+      if (w.deadline > now) {
+        next = Math.min(next, w.deadline);
+        return;
+      }
+      w.done = true;
+      this.liveWaiters--;
+      w.reject(this.fullError(`no room within the publish timeout`));
+    });
+    while (this.waiters.peek()?.done) this.waiters.shift();
+    if (next !== Infinity) this.armWaitTimer(next);
+  };
 
   private fits(subject: string, size: number): boolean {
     if (this.count < this.limits.maxMessages && this.bytes + size <= this.limits.maxBytes) return true;
@@ -158,7 +182,6 @@ export class MemoryStream {
         if (dup === undefined && !this.fits(w.subject, w.size)) return;
         w.done = true;
         this.liveWaiters--;
-        if (w.timer) clearTimeout(w.timer);
         w.resolve(dup !== undefined ? { seq: dup, duplicate: true } : { seq: this.accept(w.subject, w.data, w.headers, w.msgId, w.size), duplicate: false });
       }
       this.waiters.shift();
@@ -201,6 +224,7 @@ export class MemoryStream {
 
   private rememberId(msgId: string, seq: number): void {
     // Oldest ids are forgotten first when the bound is hit: dedupe is best effort past that size.
+    if (this.env.maxDedupeIds === 0) return;
     if (this.dedupe.size >= this.env.maxDedupeIds) {
       const oldest = this.dedupe.keys().next();
       if (!oldest.done) this.dedupe.delete(oldest.value);

@@ -34,6 +34,11 @@ export class RingQueue<T> {
     return item;
   }
 
+  /** Visits every item, oldest first, without removing any. */
+  forEach(fn: (item: T) => void): void {
+    for (let i = 0; i < this.size; i++) fn(this.buf[(this.head + i) & this.mask] as T);
+  }
+
   /** Removes and returns everything, oldest first. */
   drain(): T[] {
     const out: T[] = [];

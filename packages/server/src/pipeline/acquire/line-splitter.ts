@@ -21,6 +21,10 @@ export interface SplitterCounts {
   invalid_utf8: number;
 }
 
+export function newSplitterCounts(): SplitterCounts {
+  return { overlong: 0, binary: 0, invalid_utf8: 0 };
+}
+
 const LF = 10;
 const CR = 13;
 const TAB = 9;
@@ -41,7 +45,7 @@ const EMPTY = Buffer.alloc(0);
  * regex capture of ≥13 chars taken from it downstream) would pin the whole 1 MiB chunk in memory.
  */
 export class LineSplitter {
-  readonly counts: SplitterCounts = { overlong: 0, binary: 0, invalid_utf8: 0 };
+  readonly counts: SplitterCounts;
   private readonly max: number;
   /** First max+1 bytes of the incomplete line carried over from earlier chunks. */
   private readonly carry: Buffer;
@@ -62,7 +66,9 @@ export class LineSplitter {
   private pos: number;
   private committed: number;
 
-  constructor(opts: { maxLineBytes?: number; startOffset?: number } = {}) {
+  /** `counts`: an object to add to, when several splitters report as one source. */
+  constructor(opts: { maxLineBytes?: number; startOffset?: number; counts?: SplitterCounts } = {}) {
+    this.counts = opts.counts ?? newSplitterCounts();
     const max = opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
     if (!Number.isInteger(max) || max < 1 || max > MAX_MAX_LINE_BYTES) {
       throw new AppError('acquire.invalid_config', `maxLineBytes must be an integer in 1..${MAX_MAX_LINE_BYTES}, got ${max}`, { status: 400 });

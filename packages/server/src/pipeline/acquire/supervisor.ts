@@ -57,3 +57,9 @@ export class ErrorReporter {
     this.logger.info(what);
   }
 }
+
+/** Validates a duration/interval option. */
+export function positive(v: number, name: string, zeroOk = false): number {
+  if (!Number.isFinite(v) || v < 0 || (v === 0 && !zeroOk)) throw new AppError('acquire.invalid_config', `${name} must be a positive number, got ${v}`, { status: 400 });
+  return v;
+}

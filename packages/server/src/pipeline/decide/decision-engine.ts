@@ -69,10 +69,7 @@ export function createDecisionEngine(deps: {
     if (!value.includes('/')) return deps.allowlist.has(value);
     // A range is refused when it overlaps the allowlist at all: it would block an allowed address.
     const range = parseCidr(value);
-    if (!range) return true;
-    if (deps.allowlist.has(value.split('/')[0]!)) return true;
-    for (const member of deps.allowlist.entries()) if (ipInCidr(member.split('/')[0]!, range)) return true;
-    return false;
+    return !range || deps.allowlist.intersects(range);
   }
 
   async function create(partial: Omit<Decision, 'id' | 'created_at' | 'expires_at' | 'status' | 'enforcement' | 'simulated' | 'type'>, by: Actor): Promise<Decision> {

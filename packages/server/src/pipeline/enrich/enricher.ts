@@ -9,8 +9,10 @@ type EcsAs = NonNullable<Endpoint['as']>;
 
 /** Everything enrich derives from one address string; cached, shared, frozen. */
 interface IpFacts {
-  /** Canonical spelling (equal to the key when already canonical). */
+  /** Canonical spelling. */
   readonly canonical: string;
+  /** The key was not canonical: write `canonical` back (a flag, to skip a string compare per event). */
+  readonly rewrite: boolean;
   /** Undefined when the string is not an address. */
   readonly cls: IpClass | undefined;
   readonly geo: EcsGeo | undefined;
@@ -83,13 +85,14 @@ class CachingEnricher implements Enricher {
   }
 
   enrich(event: DioEvent): void {
+    // typeof checks, not !== undefined: an event that skipped validation must not throw in here
     const src = event.source;
-    if (src !== undefined && src.ip !== undefined) {
+    if (typeof src?.ip === 'string') {
       const cls = this.#apply(src, src.ip);
       if (cls !== undefined) (event.dio ??= {}).source_class = cls;
     }
     const dst = event.destination;
-    if (dst !== undefined && dst.ip !== undefined) {
+    if (typeof dst?.ip === 'string') {
       const cls = this.#apply(dst, dst.ip);
       if (cls !== undefined) (event.dio ??= {}).destination_class = cls;
     }
@@ -112,7 +115,7 @@ class CachingEnricher implements Enricher {
       this.#n.invalid++;
       return undefined;
     }
-    if (f.canonical !== ip) ep.ip = f.canonical;
+    if (f.rewrite) ep.ip = f.canonical;
     if (f.geo !== undefined) {
       const g = ep.geo;
       if (g === undefined) ep.geo = f.geo;
@@ -151,9 +154,10 @@ class CachingEnricher implements Enricher {
 
   #compute(ip: string): IpFacts {
     const canonical = ip.length <= MAX_KEY ? canonicalIp(ip) : undefined;
-    if (canonical === undefined) return { canonical: ip, cls: undefined, geo: undefined, as: undefined };
+    if (canonical === undefined) return { canonical: ip, rewrite: false, cls: undefined, geo: undefined, as: undefined };
+    const rewrite = canonical !== ip;
     const cls = ipClass(canonical);
-    if (cls !== 'public') return { canonical, cls, geo: undefined, as: undefined };
+    if (cls !== 'public') return { canonical, rewrite, cls, geo: undefined, as: undefined };
     const { city, country, asn } = this.#dbs;
     const c = this.#lookup(city, canonical);
     const k = this.#lookup(country, canonical);
@@ -165,11 +169,11 @@ class CachingEnricher implements Enricher {
         ecs = toEcs([only], [only]);
         this.#ecs.set(only, ecs);
       }
-      return { canonical, cls, geo: ecs.geo, as: ecs.as };
+      return { canonical, rewrite, cls, geo: ecs.geo, as: ecs.as };
     }
     // City databases locate better than the country one; AS data comes from the ASN database first.
     const { geo, as } = toEcs([c, k, a], [a, c, k]);
-    return { canonical, cls, geo, as };
+    return { canonical, rewrite, cls, geo, as };
   }
 
   #lookup(db: GeoIp | undefined, ip: string): GeoInfo | undefined {

@@ -38,6 +38,11 @@ export interface LoadedParsers extends LineParser {
   readonly names: readonly string[];
   /** Every source type some parser serves (plus 'auto'); lets config reject unknown types early. */
   readonly types: ReadonlySet<string>;
+  /** Lines that hit an internal error (a parser bug): counted, returned as unparsed. */
+  readonly errors: number;
   /** Like `parse`, but also says which parser/pattern matched. Slower; not for the hot path. */
   explain(line: string, ctx: ParseContext): ParseExplanation | null;
 }
+
+// The brief places the loader beside the port; re-exported so callers need one import.
+export { loadParsers } from './load-parsers.js';

@@ -5,12 +5,10 @@
  * the cached second. Readers are stateful (the cache), so each parser owns its own instances.
  * Zone-less formats (nginx/apache error logs) are read as UTC.
  */
-export const TIMESTAMP_FORMATS = ['bsd', 'rfc3339', 'clf', 'nginx_error', 'apache_error', 'unix', 'unix_ms'] as const;
-export type TimestampFormat = (typeof TIMESTAMP_FORMATS)[number];
 
 const DAY = 86_400_000;
 /** 1970-01-01 .. 9999-12-31: outside it `toISOString` leaves the 4-digit-year form. */
-const MAX_TS = 253_402_300_799_999;
+export const MAX_TS = 253_402_300_799_999;
 const MS3: string[] = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
 
 /** 0-based month from three ASCII letters at s[p], or -1. Case-sensitive like syslog writers. */
@@ -59,261 +57,167 @@ export function civilUtc(y: number, m: number, d: number, hh: number, mm: number
   return Date.UTC(y, m, d, hh, mm, Math.min(ss, 59));
 }
 
-/** Reads ".ddd…" at s[p]: sets `fracMs` and returns the index after it (p when absent). */
-function fractionAt(s: string, p: number, out: { fracMs: number }): number {
-  out.fracMs = 0;
-  if (s.charCodeAt(p) !== 46) return p;
-  let i = p + 1;
+/** Milliseconds of a fraction's digits ("1" → 100, "123456" → 123), or -1 when not digits. */
+export function fractionMs(f: string): number {
+  const n = f.length;
+  if (n === 0 || n > 9) return -1;
   let ms = 0;
-  let n = 0;
-  for (;;) {
-    const d = s.charCodeAt(i) - 48;
-    if (d < 0 || d > 9 || n >= 9) break;
-    if (n < 3) ms = ms * 10 + d;
-    n++;
-    i++;
+  for (let i = 0; i < 3; i++) {
+    const d = i < n ? f.charCodeAt(i) - 48 : 0;
+    if (d < 0 || d > 9) return -1;
+    ms = ms * 10 + d;
   }
-  if (n === 0) return -1;
-  if (n === 1) ms *= 100;
-  else if (n === 2) ms *= 10;
-  out.fracMs = ms;
-  return i;
+  for (let i = 3; i < n; i++) {
+    const d = f.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+  }
+  return ms;
 }
 
 /** ISO text of a whole second plus milliseconds, reusing the cached text of the second. */
-function withMs(secIso: string, ms: number): string {
+export function withMs(secIso: string, ms: number): string {
   return ms === 0 ? secIso : secIso.slice(0, 20) + MS3[ms]! + 'Z';
 }
 
 /**
- * BSD syslog `Mmm dd hh:mm:ss` (day space- or zero-padded, optional `.fff`). No year: the year of
- * `ref`, or the year before when that would put the time more than one day after `ref`.
+ * BSD syslog time `Mmm dd hh:mm:ss` (day space- or zero-padded) plus an optional fraction. No
+ * year: the year of `ref`, or the year before when that would put the time more than one day
+ * after `ref`. Most lines of a busy log differ in their second, so besides the whole-second cache
+ * the day is cached too: a new second costs a few digit reads and a concatenation, no Date object.
  */
 export class BsdClock {
   ts = 0;
   iso = '';
-  fracMs = 0;
-  private key = '';
-  private cur = NaN;
-  private prev = NaN;
-  private curIso = '';
-  private prevIso = '';
+  private day = '';
+  private time = '';
+  private keyTs = NaN;
+  private keyIso = '';
+  // refs for which the cached key keeps its year decision
+  private validFrom = 1;
+  private validTo = 0;
+  // day cache: 'Oct  6' → start of that day in the ref year and the year before
+  private dayKey = '';
+  private dayCur = NaN;
+  private dayPrev = NaN;
+  private isoCur = '';
+  private isoPrev = '';
   private yStart = 1;
   private yEnd = 0;
+  private year = 0;
 
-  /** Parses at s[p]; returns the index after the timestamp or -1. */
-  parseAt(s: string, p: number, ref: number): number {
-    let end: number;
-    if (this.key.length > 0 && s.startsWith(this.key, p)) {
-      end = p + this.key.length;
-      if (ref < this.yStart || ref >= this.yEnd) this.compute(s, p, end, ref);
-    } else {
-      end = this.scan(s, p);
-      if (end < 0) return -1;
-      this.key = s.slice(p, end);
-      this.compute(s, p, end, ref);
+  /**
+   * `day` is 'Mmm dd' (or 'Mmm d'), `time` 'hh:mm:ss', `frac` the digits after its '.', if any.
+   * Passed in parts because strings under 13 chars are flat copies in V8: comparing them with the
+   * cached parts is much cheaper than comparing one 15-char slice of the line.
+   */
+  parse(day: string, time: string, frac: string | undefined, ref: number): boolean {
+    if (!(time === this.time && day === this.day && ref >= this.validFrom && ref < this.validTo) && !this.compute(day, time, ref)) return false;
+    if (frac === undefined) {
+      this.ts = this.keyTs;
+      this.iso = this.keyIso;
+      return true;
     }
-    const after = fractionAt(s, end, this);
-    if (after < 0) return -1;
-    let sec: number;
-    let secIso: string;
-    if (!(this.cur > ref + DAY) && this.cur === this.cur) {
-      sec = this.cur;
-      if (this.curIso === '') this.curIso = new Date(sec).toISOString();
-      secIso = this.curIso;
-    } else if (this.prev === this.prev) {
-      sec = this.prev;
-      if (this.prevIso === '') this.prevIso = new Date(sec).toISOString();
-      secIso = this.prevIso;
-    } else if (this.cur === this.cur) {
-      sec = this.cur;
-      if (this.curIso === '') this.curIso = new Date(sec).toISOString();
-      secIso = this.curIso;
-    } else {
-      return -1;
-    }
-    this.ts = sec + this.fracMs;
-    this.iso = withMs(secIso, this.fracMs);
-    return after;
+    const ms = fractionMs(frac);
+    if (ms < 0) return false;
+    this.ts = this.keyTs + ms;
+    this.iso = withMs(this.keyIso, ms);
+    return true;
   }
 
-  /** Validates the shape; returns the index after hh:mm:ss or -1. */
-  private scan(s: string, p: number): number {
-    if (monthAt(s, p) < 0 || s.charCodeAt(p + 3) !== 32) return -1;
-    let q = p + 4;
-    if (s.charCodeAt(q) === 32) q++;
-    const d1 = s.charCodeAt(q) - 48;
-    if (d1 < 0 || d1 > 9) return -1;
-    q++;
-    const d2 = s.charCodeAt(q) - 48;
-    if (d2 >= 0 && d2 <= 9) q++;
-    if (s.charCodeAt(q) !== 32) return -1;
-    q++;
-    if (s.charCodeAt(q + 2) !== 58 || s.charCodeAt(q + 5) !== 58) return -1;
-    if (digitsAt(s, q, 2) < 0 || digitsAt(s, q + 3, 2) < 0 || digitsAt(s, q + 6, 2) < 0) return -1;
-    return q + 8;
-  }
-
-  private compute(s: string, p: number, end: number, ref: number): void {
-    const m = monthAt(s, p);
-    let q = p + 4;
-    if (s.charCodeAt(q) === 32) q++;
-    const dayLen = end - 9 - q;
-    const d = digitsAt(s, q, dayLen);
-    const t = end - 8;
-    const hh = digitsAt(s, t, 2);
-    const mi = digitsAt(s, t + 3, 2);
-    const ss = digitsAt(s, t + 6, 2);
-    const refYear = new Date(ref).getUTCFullYear();
-    this.yStart = Date.UTC(refYear, 0, 1);
-    this.yEnd = Date.UTC(refYear + 1, 0, 1);
-    if (!(ref === ref)) {
-      this.yStart = 1;
-      this.yEnd = 0;
+  private compute(day: string, time: string, ref: number): boolean {
+    const n = day.length;
+    if (n < 5 || n > 6 || day.charCodeAt(3) !== 32 || time.length !== 8 || time.charCodeAt(2) !== 58 || time.charCodeAt(5) !== 58) return false;
+    const hh = digitsAt(time, 0, 2);
+    const mi = digitsAt(time, 3, 2);
+    const ss = digitsAt(time, 6, 2);
+    if (hh < 0 || hh > 23 || mi < 0 || mi > 59 || ss < 0 || ss > 60) return false;
+    if (!(ref >= this.yStart && ref < this.yEnd)) {
+      if (!(ref === ref)) return false;
+      this.year = new Date(ref).getUTCFullYear();
+      this.yStart = Date.UTC(this.year, 0, 1);
+      this.yEnd = Date.UTC(this.year + 1, 0, 1);
+      this.dayKey = '';
     }
-    this.cur = civilUtc(refYear, m, d, hh, mi, ss);
-    this.prev = civilUtc(refYear - 1, m, d, hh, mi, ss);
-    this.curIso = '';
-    this.prevIso = '';
+    if (day !== this.dayKey) {
+      const m = monthAt(day, 0);
+      const d = day.charCodeAt(4) === 32 ? digitsAt(day, 5, 1) : digitsAt(day, 4, n - 4);
+      this.dayCur = civilUtc(this.year, m, d, 0, 0, 0);
+      this.dayPrev = civilUtc(this.year - 1, m, d, 0, 0, 0);
+      this.isoCur = this.dayCur === this.dayCur ? new Date(this.dayCur).toISOString().slice(0, 11) : '';
+      this.isoPrev = this.dayPrev === this.dayPrev ? new Date(this.dayPrev).toISOString().slice(0, 11) : '';
+      this.dayKey = day;
+    }
+    const tod = hh * 3_600_000 + mi * 60_000 + Math.min(ss, 59) * 1000;
+    const cur = this.dayCur + tod;
+    let ts = cur;
+    let prefix = this.isoCur;
+    // a time more than a day ahead of ref belongs to last year (so does Feb 29 absent this year)
+    if (!(cur <= ref + DAY) && this.dayPrev === this.dayPrev) {
+      ts = this.dayPrev + tod;
+      prefix = this.isoPrev;
+      this.validFrom = this.yStart;
+      this.validTo = cur === cur ? Math.min(this.yEnd, cur - DAY) : this.yEnd;
+    } else {
+      this.validFrom = Math.max(this.yStart, cur - DAY);
+      this.validTo = this.yEnd;
+    }
+    if (!(ts === ts)) {
+      this.time = '';
+      return false;
+    }
+    this.day = day;
+    this.time = time;
+    this.keyTs = ts;
+    this.keyIso = ss === 60 ? new Date(ts).toISOString() : prefix + time + '.000Z';
+    return true;
   }
 }
 
-/** RFC 3339 / ISO 8601 `YYYY-MM-DDTHH:MM:SS[.f+](Z|±HH:MM)` as rsyslog and RFC 5424 write it. */
+/** RFC 3339 time as rsyslog and RFC 5424 write it, given as its parts. */
 export class Rfc3339Clock {
   ts = 0;
   iso = '';
-  fracMs = 0;
-  private head = ''; // 'YYYY-MM-DDTHH:MM:SS'
-  private zone = ''; // 'Z' or '+01:00'
+  private date = '';
+  private time = '';
+  private zone = '';
   private sec = 0;
   private secIso = '';
 
-  /** Parses at s[p]; returns the index after the timestamp or -1. */
-  parseAt(s: string, p: number): number {
-    const after = fractionAt(s, p + 19, this);
-    if (after < 0) return -1;
-    const zc = s.charCodeAt(after);
-    let zoneEnd: number;
-    if (zc === 90 || zc === 122) zoneEnd = after + 1;
-    else if (zc === 43 || zc === 45) zoneEnd = s.charCodeAt(after + 3) === 58 ? after + 6 : after + 5;
-    else return -1;
-    if (!(this.head.length > 0 && s.startsWith(this.head, p) && s.startsWith(this.zone, after) && zoneEnd - after === this.zone.length)) {
-      if (!this.compute(s, p, after, zoneEnd)) return -1;
+  /** `date` 'YYYY-MM-DD', `time` 'HH:MM:SS', `frac` the digits after '.', `zone` 'Z' | '±HH:MM' | '±HHMM'. */
+  parse(date: string, time: string, frac: string | undefined, zone: string): boolean {
+    if (!(time === this.time && date === this.date && zone === this.zone) && !this.compute(date, time, zone)) return false;
+    if (frac === undefined) {
+      this.ts = this.sec;
+      this.iso = this.secIso;
+      return true;
     }
-    this.ts = this.sec + this.fracMs;
-    this.iso = withMs(this.secIso, this.fracMs);
-    return zoneEnd;
+    const ms = fractionMs(frac);
+    if (ms < 0) return false;
+    this.ts = this.sec + ms;
+    this.iso = withMs(this.secIso, ms);
+    return true;
   }
 
-  private compute(s: string, p: number, after: number, zoneEnd: number): boolean {
-    if (s.charCodeAt(p + 4) !== 45 || s.charCodeAt(p + 7) !== 45 || s.charCodeAt(p + 13) !== 58 || s.charCodeAt(p + 16) !== 58) return false;
-    const t = s.charCodeAt(p + 10);
-    if (t !== 84 && t !== 116) return false;
+  private compute(date: string, time: string, zone: string): boolean {
+    if (date.length !== 10 || date.charCodeAt(4) !== 45 || date.charCodeAt(7) !== 45 || time.length !== 8 || time.charCodeAt(2) !== 58 || time.charCodeAt(5) !== 58) return false;
     let off = 0;
-    if (zoneEnd - after > 1) {
-      const oh = digitsAt(s, after + 1, 2);
-      const om = digitsAt(s, zoneEnd - 2, 2);
+    const z = zone.charCodeAt(0);
+    if (zone.length === 1) {
+      if (z !== 90 && z !== 122) return false;
+    } else {
+      if ((z !== 43 && z !== 45) || (zone.length !== 6 && zone.length !== 5) || (zone.length === 6 && zone.charCodeAt(3) !== 58)) return false;
+      const oh = digitsAt(zone, 1, 2);
+      const om = digitsAt(zone, zone.length - 2, 2);
       if (oh < 0 || om < 0 || oh > 23 || om > 59) return false;
-      off = (oh * 60 + om) * 60_000 * (s.charCodeAt(after) === 45 ? -1 : 1);
+      off = (oh * 60 + om) * 60_000 * (z === 45 ? -1 : 1);
     }
-    const local = civilUtc(digitsAt(s, p, 4), digitsAt(s, p + 5, 2) - 1, digitsAt(s, p + 8, 2), digitsAt(s, p + 11, 2), digitsAt(s, p + 14, 2), digitsAt(s, p + 17, 2));
-    const sec = local - off;
+    const sec = civilUtc(digitsAt(date, 0, 4), digitsAt(date, 5, 2) - 1, digitsAt(date, 8, 2), digitsAt(time, 0, 2), digitsAt(time, 3, 2), digitsAt(time, 6, 2)) - off;
     if (!(sec >= 0 && sec <= MAX_TS - 999)) return false;
-    this.head = s.slice(p, p + 19);
-    this.zone = s.slice(after, zoneEnd);
+    this.date = date;
+    this.time = time;
+    this.zone = zone;
     this.sec = sec;
     this.secIso = new Date(sec).toISOString();
     return true;
-  }
-}
-
-/** A reader for a timestamp captured by a content pattern (the whole string is the timestamp). */
-export interface TokenClock {
-  ts: number;
-  iso: string;
-  parse(s: string, ref: number): boolean;
-}
-
-export function createTokenClock(format: TimestampFormat): TokenClock {
-  switch (format) {
-    case 'bsd': {
-      const c = new BsdClock();
-      return { ts: 0, iso: '', parse(s, ref) { if (c.parseAt(s, 0, ref) !== s.length) return false; this.ts = c.ts; this.iso = c.iso; return true; } };
-    }
-    case 'rfc3339': {
-      const c = new Rfc3339Clock();
-      return { ts: 0, iso: '', parse(s) { if (s.length < 20 || c.parseAt(s, 0) !== s.length) return false; this.ts = c.ts; this.iso = c.iso; return true; } };
-    }
-    case 'unix':
-    case 'unix_ms':
-      return {
-        ts: 0,
-        iso: '',
-        parse(s) {
-          if (!/^\d{1,13}(\.\d{1,9})?$/.test(s)) return false;
-          const ms = Math.floor(format === 'unix' ? Number(s) * 1000 : Number(s));
-          if (!(ms >= 0 && ms <= MAX_TS)) return false;
-          this.ts = ms;
-          this.iso = new Date(ms).toISOString();
-          return true;
-        },
-      };
-    default:
-      return new CachedTokenClock(format);
-  }
-}
-
-/** clf / nginx_error / apache_error: cache keyed by the text without its fraction. */
-class CachedTokenClock implements TokenClock {
-  ts = 0;
-  iso = '';
-  fracMs = 0;
-  private key = '';
-  private sec = 0;
-  private secIso = '';
-  constructor(private readonly format: 'clf' | 'nginx_error' | 'apache_error') {}
-
-  parse(s: string): boolean {
-    let key = s;
-    this.fracMs = 0;
-    if (this.format === 'apache_error' && s.length > 24) {
-      // 'Wed Oct 11 14:32:52.123456 2000': the fraction sits before the year
-      const end = fractionAt(s, 19, this);
-      if (end < 0) return false;
-      key = s.slice(0, 19) + s.slice(end);
-    }
-    if (key !== this.key) {
-      const sec = this.read(key);
-      if (!(sec >= 0 && sec <= MAX_TS - 999)) return false;
-      this.key = key;
-      this.sec = sec;
-      this.secIso = new Date(sec).toISOString();
-    }
-    this.ts = this.sec + this.fracMs;
-    this.iso = withMs(this.secIso, this.fracMs);
-    return true;
-  }
-
-  private read(s: string): number {
-    if (this.format === 'clf') {
-      // 06/Oct/2026:00:00:01 +0000
-      if (s.length !== 26 || s.charCodeAt(2) !== 47 || s.charCodeAt(6) !== 47 || s.charCodeAt(11) !== 58 || s.charCodeAt(20) !== 32) return NaN;
-      const sign = s.charCodeAt(21);
-      if (sign !== 43 && sign !== 45) return NaN;
-      const oh = digitsAt(s, 22, 2);
-      const om = digitsAt(s, 24, 2);
-      if (oh < 0 || om < 0 || oh > 23 || om > 59) return NaN;
-      const off = (oh * 60 + om) * 60_000 * (sign === 45 ? -1 : 1);
-      return civilUtc(digitsAt(s, 7, 4), monthAt(s, 3), digitsAt(s, 0, 2), digitsAt(s, 12, 2), digitsAt(s, 15, 2), digitsAt(s, 18, 2)) - off;
-    }
-    if (this.format === 'nginx_error') {
-      // 2026/10/06 00:00:01
-      if (s.length !== 19 || s.charCodeAt(4) !== 47 || s.charCodeAt(7) !== 47 || s.charCodeAt(10) !== 32 || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58) return NaN;
-      return civilUtc(digitsAt(s, 0, 4), digitsAt(s, 5, 2) - 1, digitsAt(s, 8, 2), digitsAt(s, 11, 2), digitsAt(s, 14, 2), digitsAt(s, 17, 2));
-    }
-    // Sun Dec 04 04:47:44 2005
-    if (s.length !== 24 || s.charCodeAt(3) !== 32 || s.charCodeAt(7) !== 32 || s.charCodeAt(10) !== 32 || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58 || s.charCodeAt(19) !== 32) return NaN;
-    const d = s.charCodeAt(8) === 32 ? digitsAt(s, 9, 1) : digitsAt(s, 8, 2);
-    return civilUtc(digitsAt(s, 20, 4), monthAt(s, 4), d, digitsAt(s, 11, 2), digitsAt(s, 14, 2), digitsAt(s, 17, 2));
   }
 }

@@ -55,7 +55,8 @@ export function prepareBatch(
   now: number,
   opts: { ipv6?: boolean } = {},
 ): PreparedBatch {
-  if (!Array.isArray(add) || !Array.isArray(remove)) throw invalid('apply expects two arrays', null);
+  const lists: unknown[] = [add, remove]; // callers may be untyped (JSON from an API or agent)
+  if (!lists.every((l) => Array.isArray(l))) throw invalid('apply expects two arrays', null);
   if (add.length + remove.length > MAX_BATCH) throw invalid(`batch of ${add.length + remove.length} exceeds ${MAX_BATCH}`, null);
   const adds = new Map<string, StateEntry>();
   let expired = 0;

@@ -23,9 +23,9 @@ function bitsOf(family: 4 | 6): number {
 
 function parseV4(s: string): bigint | null {
   if (!isIPv4(s)) return null;
-  let n = 0n;
-  for (const part of s.split('.')) n = (n << 8n) | BigInt(Number(part));
-  return n;
+  let n = 0;
+  for (const part of s.split('.')) n = n * 256 + Number(part);
+  return BigInt(n);
 }
 
 function parseV6(s: string): bigint | null {

@@ -62,7 +62,12 @@ function fail(cmd: Command, why: string, details: Record<string, unknown>, cause
 
 /** Runs a program with arguments, optional stdin, a timeout and bounded output capture. */
 export function runCommand(cmd: Command, opts: RunOptions = {}): Promise<CommandResult> {
-  const o = { ...DEFAULTS, ...opts };
+  // explicit `undefined` (an adapter passing its own optional setting through) means the default
+  const o = {
+    timeoutMs: opts.timeoutMs ?? DEFAULTS.timeoutMs,
+    maxStdoutBytes: opts.maxStdoutBytes ?? DEFAULTS.maxStdoutBytes,
+    maxStderrBytes: opts.maxStderrBytes ?? DEFAULTS.maxStderrBytes,
+  };
   const okCodes = opts.okCodes ?? [0];
   return new Promise((resolve, reject) => {
     let settled = false;

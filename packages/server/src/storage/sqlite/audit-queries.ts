@@ -3,7 +3,7 @@ import { AppError, errorMessage } from '../../shared/app-error.js';
 import { auditHash, GENESIS_HASH } from '../audit-chain.js';
 import type { DbSchema } from '../migrations/schema.js';
 import type { AuditInput, AuditRecord } from '../port.js';
-import { clampLimit } from './query-helpers.js';
+import { clampLimit, cleanText, searchable } from './query-helpers.js';
 
 /** Audit log queries (Kysely only, dialect-neutral). The log is append-only: no update, no delete. */
 
@@ -12,12 +12,7 @@ const MAX_FIELD = 512;
 const MAX_SNAPSHOT = 256 * 1024;
 export const MAX_AUDIT_PAGE = 10_000;
 
-function field(v: unknown, name: string): string {
-  if (typeof v !== 'string' || v.length === 0 || v.length > MAX_FIELD) {
-    throw new AppError('store.invalid_input', `store: audit ${name} must be a string of 1..${MAX_FIELD} characters`, { status: 400 });
-  }
-  return v;
-}
+const field = (v: unknown, name: string): string => cleanText(v, `audit ${name}`, MAX_FIELD);
 
 /** JSON text of a snapshot, or null when absent. */
 function snapshot(v: unknown, name: string): string | null {
@@ -75,8 +70,8 @@ export async function listAudit(db: Kysely<DbSchema>, q: { since_seq?: number; a
     if (!Number.isFinite(q.since_seq)) throw new AppError('store.invalid_input', 'store: since_seq must be a number', { status: 400 });
     qb = qb.where('seq', '>', q.since_seq);
   }
-  if (q.actor !== undefined) qb = qb.where('actor', '=', q.actor);
-  if (q.action !== undefined) qb = qb.where('action', '=', q.action);
+  if (q.actor !== undefined) qb = qb.where('actor', '=', searchable(q.actor));
+  if (q.action !== undefined) qb = qb.where('action', '=', searchable(q.action));
   const rows = await qb.orderBy('seq', 'asc').limit(clampLimit(q.limit, MAX_AUDIT_PAGE)).execute();
   return rows.map(fromRow);
 }

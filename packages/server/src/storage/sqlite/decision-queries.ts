@@ -3,7 +3,7 @@ import { DecisionSchema, DECISION_STATUSES, EnforcementSchema, type Decision, ty
 import { AppError } from '../../shared/app-error.js';
 import type { DbSchema } from '../migrations/schema.js';
 import type { DecisionPatch, Page } from '../port.js';
-import { clampLimit, decodeCursor, invalidInput, isoToMs, requireEpochMs, toPage } from './query-helpers.js';
+import { clampLimit, cleanText, decodeCursor, invalidInput, isoToMs, requireEpochMs, searchable, toPage } from './query-helpers.js';
 
 /** Decision queries (Kysely only, dialect-neutral). */
 
@@ -15,7 +15,7 @@ export async function insertDecision(db: Kysely<DbSchema>, d: Decision): Promise
   await db
     .insertInto('decisions')
     .values({
-      id: d.id,
+      id: cleanText(d.id, 'decision id', 64),
       created_at: isoToMs(d.created_at, 'decision created_at'),
       value: d.value,
       status: d.status,
@@ -28,16 +28,16 @@ export async function insertDecision(db: Kysely<DbSchema>, d: Decision): Promise
 }
 
 export async function getDecision(db: Kysely<DbSchema>, id: string): Promise<Decision | undefined> {
-  const row = await db.selectFrom('decisions').select('doc').where('id', '=', id).executeTakeFirst();
+  const row = await db.selectFrom('decisions').select('doc').where('id', '=', searchable(id)).executeTakeFirst();
   return row === undefined ? undefined : parseDoc(row);
 }
 
 export async function listDecisions(db: Kysely<DbSchema>, f: DecisionFilter): Promise<Page<Decision>> {
   const limit = clampLimit(f.limit);
   let qb = db.selectFrom('decisions').select(['id', 'created_at', 'doc']);
-  if (f.status !== undefined) qb = qb.where('status', '=', f.status);
-  if (f.value !== undefined) qb = qb.where('value', '=', f.value);
-  if (f.origin !== undefined) qb = qb.where('origin', '=', f.origin);
+  if (f.status !== undefined) qb = qb.where('status', '=', searchable(f.status));
+  if (f.value !== undefined) qb = qb.where('value', '=', searchable(f.value));
+  if (f.origin !== undefined) qb = qb.where('origin', '=', searchable(f.origin));
   if (f.cursor !== undefined) {
     const c = decodeCursor(f.cursor, 'string');
     qb = qb.where('created_at', '<=', c.t).where((eb) => eb.or([eb('created_at', '<', c.t), eb('id', '<', c.id)]));
@@ -60,12 +60,12 @@ export async function updateDecision(db: Kysely<DbSchema>, id: string, patch: De
     throw new AppError('store.invalid_input', 'store: invalid decision enforcement', { status: 400 });
   }
   return db.transaction().execute(async (trx) => {
-    const row = await trx.selectFrom('decisions').select('doc').where('id', '=', id).executeTakeFirst();
+    const row = await trx.selectFrom('decisions').select('doc').where('id', '=', searchable(id)).executeTakeFirst();
     if (row === undefined) return undefined;
     const d = parseDoc(row);
     if (patch.status !== undefined) d.status = patch.status;
     if (patch.enforcement !== undefined) d.enforcement = patch.enforcement;
-    await trx.updateTable('decisions').set({ status: d.status, doc: JSON.stringify(d) }).where('id', '=', id).execute();
+    await trx.updateTable('decisions').set({ status: d.status, doc: JSON.stringify(d) }).where('id', '=', d.id).execute();
     return d;
   });
 }
@@ -87,6 +87,6 @@ export async function expireDecisions(db: Kysely<DbSchema>, now: number): Promis
 
 export async function countDecisionsFor(db: Kysely<DbSchema>, value: string, since: number): Promise<number> {
   requireEpochMs(since, 'since');
-  const r = await db.selectFrom('decisions').select((eb) => eb.fn.countAll().as('n')).where('value', '=', value).where('created_at', '>=', since).executeTakeFirstOrThrow();
+  const r = await db.selectFrom('decisions').select((eb) => eb.fn.countAll().as('n')).where('value', '=', searchable(value)).where('created_at', '>=', since).executeTakeFirstOrThrow();
   return Number(r.n);
 }

@@ -2,19 +2,16 @@ import type { Kysely } from 'kysely';
 import { AppError } from '../../shared/app-error.js';
 import type { DbSchema } from '../migrations/schema.js';
 import type { SourceOffset } from '../port.js';
-import { isoToMs } from './query-helpers.js';
+import { cleanText, isoToMs, searchable } from './query-helpers.js';
 
 /** Acquisition read positions (Kysely only, dialect-neutral). */
 
 const MAX_KEY = 1024;
 
-function key(v: unknown, name: string): string {
-  if (typeof v !== 'string' || v.length > MAX_KEY) throw new AppError('store.invalid_input', `store: offset ${name} must be a string of at most ${MAX_KEY} characters`, { status: 400 });
-  return v;
-}
+const key = (v: unknown, name: string): string => cleanText(v, `offset ${name}`, MAX_KEY, 0);
 
 export async function getOffset(db: Kysely<DbSchema>, source: string): Promise<SourceOffset | undefined> {
-  const r = await db.selectFrom('source_offsets').selectAll().where('source', '=', source).executeTakeFirst();
+  const r = await db.selectFrom('source_offsets').selectAll().where('source', '=', searchable(source)).executeTakeFirst();
   if (r === undefined) return undefined;
   return { source: r.source, file_id: r.file_id, offset: Number(r.file_offset), head_hash: r.head_hash, updated_at: new Date(Number(r.updated_at)).toISOString() };
 }

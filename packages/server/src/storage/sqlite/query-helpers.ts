@@ -72,3 +72,27 @@ export function invalidInput(what: string, error: { issues: { path: PropertyKey[
   const where = first === undefined ? '' : ` at ${first.path.map(String).join('.') || '(root)'}: ${first.message}`;
   return new AppError('store.invalid_input', `store: invalid ${what}${where}`, { status: 400, details: error.issues });
 }
+
+const toWellFormed = (s: string): string => (s as unknown as { toWellFormed(): string }).toWellFormed();
+
+/**
+ * Text columns other than the JSON document are copies kept for filtering. PostgreSQL refuses NUL
+ * in text and both dialects turn lone surrogates into U+FFFD, so copies — and the filter values
+ * compared with them — are normalised the same way; the document keeps the exact value.
+ */
+export function searchable(s: string): string {
+  const w = toWellFormed(s);
+  return w.includes('\0') ? w.replaceAll('\0', '\uFFFD') : w;
+}
+
+export function searchableOrNull(s: string | undefined): string | null {
+  return s === undefined ? null : searchable(s);
+}
+
+/** Identifiers and other authoritative text must survive every dialect unchanged. */
+export function cleanText(v: unknown, what: string, max: number, min = 1): string {
+  if (typeof v !== 'string' || v.length < min || v.length > max || searchable(v) !== v) {
+    throw new AppError('store.invalid_input', `store: ${what} must be ${min}..${max} characters of well-formed text without NUL`, { status: 400 });
+  }
+  return v;
+}

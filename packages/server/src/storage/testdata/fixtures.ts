@@ -83,7 +83,7 @@ export function eventArbitrary(): fc.Arbitrary<DioEvent> {
         event: fc.record(
           {
             kind: fc.constantFrom('event', 'alert', 'signal' as const),
-            action: shortText,
+            action: fc.string({ unit: 'binary', maxLength: 20 }),
             dataset: fc.constantFrom('sshd', 'nginx.access', 'syslog'),
             outcome: fc.constantFrom('success', 'failure', 'unknown' as const),
             category: fc.array(fc.constantFrom('authentication', 'network', 'web'), { maxLength: 3 }),

@@ -1,4 +1,4 @@
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../../shared/app-error.js';
 import type { Logger } from '../../../shared/logger.js';
 import { SSE_HEADERS, SseSink, ssePreludeFor } from '../../stream/sse-sink.js';
@@ -20,7 +20,11 @@ function tooMany(hub: StreamHub, transport: StreamTransport): AppError {
 export function registerStreamRoutes(app: ZodApp, hub: StreamHub, opts: { retryMs: number; logger: Logger }): void {
   app.get(
     '/api/v1/stream',
-    { schema: { tags: ['stream'], summary: 'Live alerts and decisions (text/event-stream)', description: STREAM_DOC, response: errorResponses(503) } },
+    {
+      // A HEAD would hold a slot with a body nobody reads.
+      exposeHeadRoute: false,
+      schema: { tags: ['stream'], summary: 'Live alerts and decisions (text/event-stream)', description: STREAM_DOC, response: errorResponses(503) },
+    },
     (req, reply) => {
       if (!hub.hasRoom()) throw tooMany(hub, 'sse');
       // From here on the raw response is ours: Fastify must not try to send or time it out.
@@ -44,8 +48,9 @@ export function registerStreamRoutes(app: ZodApp, hub: StreamHub, opts: { retryM
     url: '/api/v1/stream/ws',
     schema: { tags: ['stream'], summary: 'Live alerts and decisions over WebSocket', description: 'Upgrade to WebSocket; frames are `{"type","id","data"}` JSON text.' },
     // Refuse before the upgrade so the client gets a plain 503 with Retry-After.
-    preValidation: async (_req: FastifyRequest) => {
-      if (!hub.hasRoom()) throw tooMany(hub, 'ws');
+    preValidation: (_req: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void) => {
+      if (hub.hasRoom()) done();
+      else done(tooMany(hub, 'ws'));
     },
     handler: () => {
       throw new AppError('stream.upgrade_required', 'this endpoint speaks WebSocket; send an Upgrade request (or use GET /api/v1/stream for SSE)', { status: 426 });

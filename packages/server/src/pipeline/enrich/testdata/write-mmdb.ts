@@ -75,16 +75,11 @@ export function buildMmdb(networks: { cidr: string; data: Value }[], opts: { ipV
 }
 
 function header(type: number, size: number): Buffer {
-  const bytes: number[] = [];
-  let sizeBits: number;
-  const ext: number[] = [];
-  if (size < 29) sizeBits = size;
-  else if (size < 285) (sizeBits = 29), ext.push(size - 29);
-  else if (size < 65821) (sizeBits = 30), ext.push((size - 285) >> 8, (size - 285) & 255);
-  else (sizeBits = 31), ext.push(((size - 65821) >> 16) & 255, ((size - 65821) >> 8) & 255, (size - 65821) & 255);
-  if (type <= 7) bytes.push((type << 5) | sizeBits);
-  else bytes.push(sizeBits, type - 7);
-  return Buffer.from([...bytes, ...ext]);
+  // size < 29 fits the control byte; larger sizes spill into 1, 2 or 3 following bytes
+  const [sizeBits, ext] =
+    size < 29 ? [size, []] : size < 285 ? [29, [size - 29]] : size < 65821 ? [30, [(size - 285) >> 8, (size - 285) & 255]] : [31, [((size - 65821) >> 16) & 255, ((size - 65821) >> 8) & 255, (size - 65821) & 255]];
+  const ctrl = type <= 7 ? [(type << 5) | sizeBits] : [sizeBits, type - 7];
+  return Buffer.from([...ctrl, ...ext]);
 }
 
 function uintBytes(n: number): Buffer {

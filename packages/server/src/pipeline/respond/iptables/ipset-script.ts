@@ -79,6 +79,11 @@ export function iptablesInitScript(l: IpsetLayout, f: 4 | 6, dump: RuleDump): st
   for (const [, chain] of hooks(l)) lines.push(`:${chain} - [0:0]`);
   for (const [, chain] of hooks(l)) lines.push(`-A ${chain} -m set --match-set ${set} src -j DROP`);
   for (const [base, chain] of hooks(l)) if (!dump.rules.includes(`-A ${base} -j ${chain}`)) lines.push(`-I ${base} 1 -j ${chain}`);
+  if (!l.forward && dump.chains.has(l.forwardChain)) {
+    // forward was switched off since the last init
+    for (const rule of dump.rules) if (rule === `-A FORWARD -j ${l.forwardChain}`) lines.push(`-D FORWARD -j ${l.forwardChain}`);
+    lines.push(`-F ${l.forwardChain}`, `-X ${l.forwardChain}`);
+  }
   lines.push('COMMIT');
   return lines.join('\n') + '\n';
 }

@@ -38,6 +38,7 @@ export interface IptablesFirewallOptions {
   maxEntries?: number;
   clock?: Clock;
   run?: CommandRunner;
+  /** Per command (default 60 s: with 65k entries nft 1.0.6 needs ~4 s per batch on this class of machine). */
   timeoutMs?: number;
 }
 
@@ -55,6 +56,7 @@ export function createIptablesFirewall(opts: IptablesFirewallOptions): Firewall 
   const run = opts.run ?? runCommand;
   const prefix = netnsPrefix(opts.netns, opts.ipPath);
   const serial = createSerialQueue();
+  const timeoutMs = opts.timeoutMs ?? 60_000;
   const bin = {
     ipset: opts.ipsetPath ?? 'ipset',
     ipt: { 4: opts.iptablesPath ?? 'iptables', 6: opts.ip6tablesPath ?? 'ip6tables' },
@@ -67,12 +69,12 @@ export function createIptablesFirewall(opts: IptablesFirewallOptions): Firewall 
     return stdin === undefined ? { file: all[0]!, args: all.slice(1) } : { file: all[0]!, args: all.slice(1), stdin };
   };
   const exec = async (c: Command, done: string[]): Promise<string> => {
-    const r = await run(c, { timeoutMs: opts.timeoutMs });
+    const r = await run(c, { timeoutMs });
     done.push(formatCommand(c));
     return r.stdout;
   };
   const ipsetRestore = (script: string, done: string[]): Promise<string> => exec(cmd(bin.ipset, ['restore', '-exist'], script), done);
-  const dumpRules = async (f: 4 | 6) => parseRuleDump((await run(cmd(bin.ipt[f], ['-w', '5', '-t', 'filter', '-S']), { timeoutMs: opts.timeoutMs })).stdout);
+  const dumpRules = async (f: 4 | 6) => parseRuleDump((await run(cmd(bin.ipt[f], ['-w', '5', '-t', 'filter', '-S']), { timeoutMs })).stdout);
 
   async function read(): Promise<BanTable> {
     const now = clock.now();
@@ -82,7 +84,7 @@ export function createIptablesFirewall(opts: IptablesFirewallOptions): Firewall 
         const name = f === 4 ? layout.v4 : layout.v6;
         let text = '';
         try {
-          text = (await run(cmd(bin.ipset, ['list', name, '-output', 'save']), { timeoutMs: opts.timeoutMs })).stdout;
+          text = (await run(cmd(bin.ipset, ['list', name, '-output', 'save']), { timeoutMs })).stdout;
         } catch (e) {
           // a set that is not there holds nothing; apply recreates it
           if (!NO_SET.test(failureText(e))) throw e;

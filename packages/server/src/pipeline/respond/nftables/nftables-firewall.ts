@@ -23,10 +23,12 @@ export interface NftablesFirewallOptions {
   clock?: Clock;
   /** Command runner (tests inject a recorder). */
   run?: CommandRunner;
+  /** Per command (default 60 s: with 65k entries nft 1.0.6 needs ~4 s per batch on this class of machine). */
   timeoutMs?: number;
 }
 
-const MISSING = /No such file or directory|does not exist/i;
+// what nft says when our table or set is not there (an absent element reads "element does not exist")
+const MISSING = /No such file or directory/i;
 const ATTEMPTS = 3;
 
 /**
@@ -45,14 +47,22 @@ export function createNftablesFirewall(opts: NftablesFirewallOptions): Firewall 
   const prefix = netnsPrefix(opts.netns, opts.ipPath);
   const nft = opts.nftPath ?? 'nft';
   const serial = createSerialQueue();
+  const timeoutMs = opts.timeoutMs ?? 60_000;
   let shadow: BanTable = new Map();
+  // Expiries this adapter wrote, to the millisecond. nft reports remaining time in whole seconds
+  // (rounded down), so a set refilled from a read would lose up to 1 s per refill without this.
+  let written = new Map<string, number>();
+  const remember = (plan: { kernel: BanTable; shadow: BanTable }): void => {
+    written = new Map();
+    for (const t of [plan.kernel, plan.shadow]) for (const [k, e] of t) written.set(k, e.expiresAt);
+  };
 
   const cmd = (args: string[], stdin?: string): Command => {
     const all = [...prefix, nft, ...args];
     return stdin === undefined ? { file: all[0]!, args: all.slice(1) } : { file: all[0]!, args: all.slice(1), stdin };
   };
   const exec = async (c: Command, done: string[]): Promise<string> => {
-    const r = await run(c, { timeoutMs: opts.timeoutMs });
+    const r = await run(c, { timeoutMs });
     done.push(formatCommand(c));
     return r.stdout;
   };
@@ -61,9 +71,13 @@ export function createNftablesFirewall(opts: NftablesFirewallOptions): Firewall 
   async function read(): Promise<BanTable> {
     const now = clock.now();
     const table: BanTable = new Map();
-    const outputs = await Promise.all(([4, 6] as const).map((f) => run(cmd(nftListArgs(layout, f)), { timeoutMs: opts.timeoutMs })));
+    const outputs = await Promise.all(([4, 6] as const).map((f) => run(cmd(nftListArgs(layout, f)), { timeoutMs })));
     outputs.forEach((o, i) => {
-      for (const e of parseNftSet(o.stdout, i === 0 ? layout.v4 : layout.v6, now)) table.set(e.value, e);
+      for (const e of parseNftSet(o.stdout, i === 0 ? layout.v4 : layout.v6, now)) {
+        const mine = written.get(e.value);
+        if (mine !== undefined && mine - e.expiresAt >= -1500 && mine - e.expiresAt <= 1500) e.expiresAt = mine;
+        table.set(e.value, e);
+      }
     });
     return table;
   }
@@ -78,8 +92,9 @@ export function createNftablesFirewall(opts: NftablesFirewallOptions): Firewall 
   }
 
   async function withRetry(what: string, op: (done: string[]) => Promise<ApplyResult>): Promise<ApplyResult> {
+    // commands that succeeded in a failed attempt (an init) did run, so they stay in the result
+    const done: string[] = [];
     for (let attempt = 1; ; attempt++) {
-      const done: string[] = [];
       try {
         return await op(done);
       } catch (e) {
@@ -108,6 +123,7 @@ export function createNftablesFirewall(opts: NftablesFirewallOptions): Firewall 
           const plan = planNftApply(layout, kernel, shadow, batch.adds, batch.removes, now, maxEntries);
           if (plan.script) await script(plan.script, done);
           shadow = plan.shadow;
+          remember(plan);
           log.info({ added: plan.added, removed: plan.removed, nested: shadow.size }, 'nftables batch applied');
           return { added: plan.added, removed: plan.removed, commands: done };
         });
@@ -122,6 +138,7 @@ export function createNftablesFirewall(opts: NftablesFirewallOptions): Firewall 
           const plan = planNftSync(layout, batch.adds, clock.now(), maxEntries, previous);
           await script(plan.script, done);
           shadow = plan.shadow;
+          remember(plan);
           log.info({ entries: plan.kernel.size, nested: shadow.size, removed: plan.removed }, 'nftables sets synchronised');
           return { added: plan.added, removed: plan.removed, commands: done };
         });
@@ -130,6 +147,7 @@ export function createNftablesFirewall(opts: NftablesFirewallOptions): Firewall 
       serial(async () => {
         await script(nftTeardownScript(layout), []);
         shadow = new Map();
+        written = new Map();
         log.info({ table: layout.table }, 'nftables table removed');
       }),
   };
