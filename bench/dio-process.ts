@@ -31,7 +31,7 @@ export async function startDio(yaml: string): Promise<DioProcess> {
   const t0 = performance.now();
   const child = spawn(process.execPath, [DIO_BIN, 'up', '--config', join(dir, 'dio.yaml')], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (err = (err + d).slice(-4000)));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (err = (err + d).slice(-4000)));
   const url = `http://127.0.0.1:${port}`;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`dio up exited: ${err}`);

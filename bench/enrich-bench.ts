@@ -118,7 +118,7 @@ for (const withDestination of [false, true]) {
       const n = Math.min(BATCH, EVENTS - done);
       const evs = batch(n, withDestination);
       const t0 = performance.now();
-      for (let i = 0; i < n; i++) enricher.enrich(evs[i]);
+      for (let i = 0; i < n; i++) enricher.enrich(evs[i]!);
       timed += performance.now() - t0;
     }
     rates.push((EVENTS / timed) * 1000);
@@ -140,7 +140,7 @@ for (const withDestination of [false, true]) {
     for (let done = 0; done < EVENTS; done += BATCH) {
       const evs = batch(BATCH, false);
       const t0 = performance.now();
-      for (let i = 0; i < BATCH; i++) sum += m.get(evs[i]!.source!.ip);
+      for (let i = 0; i < BATCH; i++) sum += m.get(evs[i]!.source!.ip!)!;
       timed += performance.now() - t0;
     }
     if (sum !== EVENTS) throw new Error('unreachable');

@@ -18,7 +18,7 @@ const flag = (name: string, dflt: string) => {
   const i = args.indexOf(name);
   return i >= 0 && args[i + 1] !== undefined ? args.splice(i, 2)[1] : dflt;
 };
-const type = flag('--type', 'auto');
+const type = flag('--type', 'auto') ?? 'auto';
 const rounds = Number(flag('--rounds', '5'));
 const file = args[0] ?? join(repoRoot, '..', 'shared', 'peers', 'data', 'authlog_1m.log.gz');
 if (!existsSync(file)) {
@@ -41,7 +41,7 @@ for (let r = 0; r < rounds; r++) {
   const start = performance.now();
   const cpu0 = process.cpuUsage();
   for (let i = 0; i < lines.length; i++) {
-    const ev = parsers.parse(lines[i], ctx);
+    const ev = parsers.parse(lines[i]!, ctx);
     if (ev !== null) {
       parsed++;
       sink += ev.ts & 1;
@@ -52,12 +52,12 @@ for (let r = 0; r < rounds; r++) {
   const cpuMs = (cpu.user + cpu.system) / 1000;
   rates.push(lines.length / (ms / 1000));
   cpuRates.push(lines.length / (cpuMs / 1000));
-  console.log(`round ${r + 1}: ${ms.toFixed(0)} ms wall (${Math.round(rates[r]).toLocaleString('en-US')} lines/s), ${cpuMs.toFixed(0)} ms cpu (${Math.round(cpuRates[r]).toLocaleString('en-US')} lines/cpu-s)`);
+  console.log(`round ${r + 1}: ${ms.toFixed(0)} ms wall (${Math.round(rates[r]!).toLocaleString('en-US')} lines/s), ${cpuMs.toFixed(0)} ms cpu (${Math.round(cpuRates[r]!).toLocaleString('en-US')} lines/cpu-s)`);
 }
 const sorted = [...rates].sort((a, b) => a - b);
 const median = sorted[Math.floor(sorted.length / 2)];
 const best = sorted[sorted.length - 1];
 console.log(`type=${type} parsed ${parsed}/${lines.length} (${((100 * parsed) / lines.length).toFixed(2)}%)`);
-console.log(`wall: best ${Math.round(best).toLocaleString('en-US')} lines/s, median ${Math.round(median).toLocaleString('en-US')} lines/s (sink ${sink})`);
+console.log(`wall: best ${Math.round(best!).toLocaleString('en-US')} lines/s, median ${Math.round(median!).toLocaleString('en-US')} lines/s (sink ${sink})`);
 const cpuSorted = [...cpuRates].sort((a, b) => a - b);
-console.log(`cpu:  best ${Math.round(cpuSorted[cpuSorted.length - 1]).toLocaleString('en-US')} lines/cpu-s, median ${Math.round(cpuSorted[Math.floor(cpuSorted.length / 2)]).toLocaleString('en-US')} lines/cpu-s (cpu time includes GC helper threads)`);
+console.log(`cpu:  best ${Math.round(cpuSorted[cpuSorted.length - 1]!).toLocaleString('en-US')} lines/cpu-s, median ${Math.round(cpuSorted[Math.floor(cpuSorted.length / 2)]!).toLocaleString('en-US')} lines/cpu-s (cpu time includes GC helper threads)`);

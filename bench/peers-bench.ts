@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { PEERS, table } from './util.js';
 
 /** CrowdSec and fail2ban on the same log through the peer kit's own script (same machine, same session). */
-export async function benchPeers(o: { reps: number }) {
+export function benchPeers(o: { reps: number }) {
   const have = (b: string) => spawnSync('bash', ['-c', `command -v ${b}`]).status === 0;
   const gz = join(PEERS, 'data', 'authlog_1m.log.gz');
   if (!existsSync(gz)) {

@@ -23,7 +23,7 @@ const results: Record<string, unknown> = {};
 const reps = Number(process.env.BENCH_REPS ?? 3);
 
 if (all || which.has('replay')) results.replay = await benchReplay({ reps });
-if (all || which.has('peers')) results.peers = await benchPeers({ reps: Math.min(reps, Number(process.env.BENCH_PEER_REPS ?? 1)) });
+if (all || which.has('peers')) results.peers = benchPeers({ reps: Math.min(reps, Number(process.env.BENCH_PEER_REPS ?? 1)) });
 if (all || which.has('live')) results.live = await benchLive({ rate: 10_000, seconds: Number(process.env.BENCH_LIVE_SECONDS ?? 20) });
 if (all || which.has('startup')) results.startup = await benchStartup({ reps });
 

@@ -85,7 +85,8 @@ export async function createEngine(o: EngineOptions): Promise<Engine> {
   const detector = createDetector({ scenarios, clock, newId, maxBuckets: config.detect.max_buckets, onAlert: (a) => pending.push(a) });
   const pipeline = createLinePipeline({ parser, enrich: (ev) => enricher.enrich(ev), detector, metrics, keepEvents: o.keepEvents });
 
-  let alerts: AlertFlow | undefined;
+  // decide announces changes through the alert flow, which itself needs decide: bind late.
+  const late: { flow?: AlertFlow } = {};
   const decide = createDecisionEngine({
     store,
     profiles,
@@ -95,11 +96,12 @@ export async function createEngine(o: EngineOptions): Promise<Engine> {
     newId,
     metrics,
     logger,
-    onChange: (c) => alerts?.publishChange(c),
+    onChange: (c) => late.flow?.publishChange(c),
   });
   await decide.init();
-  alerts = createAlertFlow({ broker, store, decide, publishLive: (m) => feed.publish(m), metrics, logger, onAlert: o.onAlert, onDecision: o.onDecision });
-  await alerts.start();
+  const flow = createAlertFlow({ broker, store, decide, publishLive: (m) => feed.publish(m), metrics, logger, onAlert: o.onAlert, onDecision: o.onDecision });
+  late.flow = flow;
+  await flow.start();
 
   let responder: Responder | undefined;
   if (o.respond) {
@@ -107,7 +109,6 @@ export async function createEngine(o: EngineOptions): Promise<Engine> {
     responder = createResponder({ firewall, broker, store, clock, metrics, logger, verify: config.respond.verify, stream: DECISIONS_STREAM, onEnforced: (d) => feed.publish({ type: 'decision', data: d }) });
     await responder.start(decide.active());
   }
-  const flow = alerts;
   return {
     config,
     store,

@@ -1,5 +1,6 @@
 import { AppError } from '../../shared/app-error.js';
 import { compileFieldPath, type Getter } from './field-path.js';
+import { scalarString } from './scalar-string.js';
 import { compileFilter, requiredActions, type Predicate } from './matcher.js';
 import { durationMs, ScenarioSchema, type ScenarioSpec } from './scenario-schema.js';
 
@@ -31,7 +32,7 @@ function compileTemplate(tpl: string): (doc: unknown) => string {
     last = m.index + m[0].length;
   }
   parts.push(tpl.slice(last));
-  return (doc) => parts.map((p) => (typeof p === 'string' ? p : String(p(doc) ?? '?'))).join('');
+  return (doc) => parts.map((p) => (typeof p === 'string' ? p : (scalarString(p(doc)) ?? '?'))).join('');
 }
 
 export function compileScenario(raw: unknown, origin: string): CompiledScenario {

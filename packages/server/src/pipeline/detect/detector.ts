@@ -3,6 +3,7 @@ import type { Clock } from '../../shared/clock.js';
 import type { ParsedEvent } from '../parse/port.js';
 import type { CompiledScenario } from './compile-scenario.js';
 import { buildAlert } from './build-alert.js';
+import { scalarString } from './scalar-string.js';
 
 /** State of one group key in one scenario. */
 interface Bucket {
@@ -86,9 +87,8 @@ export function createDetector(opts: {
   function feed(st: ScenarioState, pe: ParsedEvent): void {
     const sc = st.sc;
     if (!sc.matches(pe.event)) return;
-    const rawKey = sc.groupKey(pe.event);
-    if (rawKey === undefined || rawKey === null || rawKey === '') return;
-    const key = String(rawKey);
+    const key = scalarString(sc.groupKey(pe.event));
+    if (key === undefined) return;
     const t = pe.ts;
     const until = st.cooldown.get(key);
     if (until !== undefined) {
@@ -97,10 +97,9 @@ export function createDetector(opts: {
     }
     let b = st.buckets.get(key);
     if (sc.distinct) {
-      const v = sc.distinct(pe.event);
-      if (v === undefined || v === null) return;
+      const s = scalarString(sc.distinct(pe.event));
+      if (s === undefined) return;
       if (b?.distinct) {
-        const s = String(v);
         if (b.distinct.has(s)) {
           b.lastEvent = pe;
           return;
@@ -111,7 +110,7 @@ export function createDetector(opts: {
     if (!b) {
       b = { level: 0, last: t, count: 0, first: pe, lastEvent: pe, head: 0 };
       if (sc.spec.type === 'counter') b.times = new Float64Array(sc.capacity);
-      if (sc.distinct) b.distinct = new Set([String(sc.distinct(pe.event))]);
+      if (sc.distinct) b.distinct = new Set([scalarString(sc.distinct(pe.event))!]);
       st.buckets.set(key, b);
       total++;
     }
@@ -143,9 +142,8 @@ export function createDetector(opts: {
 
   function cancel(st: ScenarioState, pe: ParsedEvent): void {
     if (!st.sc.cancels!(pe.event)) return;
-    const k = st.sc.groupKey(pe.event);
-    if (k === undefined || k === null) return;
-    if (st.buckets.delete(String(k))) total--;
+    const k = scalarString(st.sc.groupKey(pe.event));
+    if (k !== undefined && st.buckets.delete(k)) total--;
   }
 
   function drained(st: ScenarioState, b: Bucket, now: number): boolean {

@@ -125,11 +125,11 @@ export function requiredActions(filter: unknown): string[] | undefined {
   if (!filter || typeof filter !== 'object') return undefined;
   const v = (filter as Filter)['event.action'];
   if (typeof v === 'string') return [v];
-  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v as string[];
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v;
   if (v && typeof v === 'object' && !Array.isArray(v)) {
     const ops = v as Record<string, unknown>;
     if (Object.keys(ops).length === 1 && typeof ops.eq === 'string') return [ops.eq];
-    if (Object.keys(ops).length === 1 && Array.isArray(ops.in)) return ops.in as string[];
+    if (Object.keys(ops).length === 1 && Array.isArray(ops.in) && ops.in.every((x) => typeof x === 'string')) return ops.in;
   }
   return undefined;
 }

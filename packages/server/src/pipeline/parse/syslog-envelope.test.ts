@@ -91,3 +91,29 @@ describe('RFC 5424', () => {
     assert.equal(skipStructuredData('x', 0), -1);
   });
 });
+
+describe('fast and general 3164 paths agree', () => {
+  test('a line read without PRI (fast path) equals the same line with PRI (regex path)', async () => {
+    const fc = (await import('fast-check')).default;
+    const tok = (chars: string[], max: number) => fc.array(fc.constantFrom(...chars), { minLength: 0, maxLength: max }).map((a) => a.join(''));
+    const odd = ['a', 'Z', '0', '9', '-', '.', '/', ':', '[', ']', ' ', '_', 'é'];
+    fc.assert(
+      fc.property(
+        fc.constantFrom('Oct  6', 'Oct 16', 'Feb 29', 'Dec 31', 'Jan 01', 'Foo  1', 'Oct 32'),
+        fc.constantFrom('00:00:01', '23:59:59', '24:00:00', '12:3x:00'),
+        tok(odd, 8),
+        tok(odd, 8),
+        fc.option(tok(['1', '2', 'x', ']', ' '], 4), { nil: undefined }),
+        tok(odd, 12),
+        (day, time, host, prog, pid, msg) => {
+          const rest = `${host} ${prog}${pid === undefined ? '' : `[${pid}]`}: ${msg}`;
+          const a = parse(`${day} ${time} ${rest}`);
+          const b = parse(`<13>${day} ${time} ${rest}`);
+          if (a === null || b === null) return assert.equal(a, b);
+          assert.deepEqual({ ...a, pri: 13 }, b);
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+});
