@@ -5,6 +5,7 @@
  *   parsers — content/tests/parsers/<name>/{input.log, expected.jsonl[, case.json]}: each input line
  *             parsed with the content parsers; expected.jsonl holds the event (keys sorted) or null.
  *             Regenerate with packages/server/src/pipeline/parse/regen-golden.ts and review the diff.
+ *   scenarios — content/tests/scenarios/<name>/: alerts raised by the shipped scenarios (see below).
  *
  * To add a suite (e.g. scenarios under content/tests/scenarios/<name>/), append a GoldenSuite to
  * SUITES: `cases()` lists the folders once (async setup such as loading content goes there), and
@@ -20,6 +21,7 @@ import { EventSchema } from '@dio/protocol';
 import { listParserCases, readLogLines, runParserCase, type ParserCase } from '../../packages/server/src/pipeline/parse/golden-case.js';
 import { loadParsers } from '../../packages/server/src/pipeline/parse/load-parsers.js';
 import type { LineParser } from '../../packages/server/src/pipeline/parse/port.js';
+import { listScenarioCases, runScenarioCase } from '../../packages/server/src/pipeline/detect/golden-case.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -64,8 +66,29 @@ const parserSuite: GoldenSuite = {
   },
 };
 
-// The lead appends the scenario suite here (content/tests/scenarios/<name>/).
-const SUITES: GoldenSuite[] = [parserSuite];
+/**
+ * scenarios — content/tests/scenarios/<name>/{input.log, expected.jsonl[, case.json]}: the input
+ * through parse → enrich → detect with every shipped scenario; expected.jsonl holds one summary
+ * per alert in order (benign lines in an input must add none). Regenerate with
+ * packages/server/src/pipeline/detect/regen-scenario-golden.ts and review the diff.
+ */
+const scenarioSuite: GoldenSuite = {
+  name: 'scenarios',
+  cases() {
+    return Promise.resolve(
+      listScenarioCases(repoRoot).map((c) => ({
+        name: c.name,
+        run: async () => {
+          const actual = await runScenarioCase(repoRoot, c);
+          const expected = readFileSync(c.expectedPath, 'utf8').split('\n').filter((l) => l !== '');
+          assert.deepEqual(actual.map((l) => JSON.parse(l) as unknown), expected.map((l) => JSON.parse(l) as unknown), `${c.name} (${c.dir}): alerts differ from expected.jsonl`);
+        },
+      })),
+    );
+  },
+};
+
+const SUITES: GoldenSuite[] = [parserSuite, scenarioSuite];
 
 for (const suite of SUITES) {
   const cases = await suite.cases();

@@ -12,7 +12,7 @@ import type { Logger } from '../shared/logger.js';
 import type { Metrics } from '../shared/metrics.js';
 import { loadParsers } from '../pipeline/parse/load-parsers.js';
 import { loadGeoIp } from '../pipeline/enrich/load-geoip.js';
-import { createEnricher } from '../pipeline/enrich/enricher.js';
+import { createEnricher, type EnricherStats } from '../pipeline/enrich/enricher.js';
 import { loadScenarios } from '../pipeline/detect/load-scenarios.js';
 import { createDetector, type Detector } from '../pipeline/detect/detector.js';
 import { loadProfiles } from '../pipeline/decide/load-profiles.js';
@@ -38,6 +38,8 @@ export interface Engine {
   feed: ReturnType<typeof createLiveFeed>;
   /** The enrich stage, for events that arrive already parsed (ingest). */
   enrich(ev: DioEvent): void;
+  /** Counters kept inside the stages (exported to Prometheus on scrape). */
+  stageStats(): { parseErrors: number; enrich: EnricherStats };
   /** Alerts raised by detection in the current batch, waiting to be submitted to the broker. */
   takeAlerts(): Alert[];
   close(): Promise<void>;
@@ -53,6 +55,8 @@ export interface EngineOptions {
   /** Enforce decisions on the configured firewall (false in replay). */
   respond: boolean;
   keepEvents?: boolean;
+  /** Reference time for year-less syslog timestamps (replay: the file's modification time); default now. */
+  referenceTime?: () => number;
   onAlert?: (a: Alert) => void;
   onDecision?: (d: Decision) => void;
 }
@@ -83,7 +87,7 @@ export async function createEngine(o: EngineOptions): Promise<Engine> {
 
   let pending: Alert[] = [];
   const detector = createDetector({ scenarios, clock, newId, maxBuckets: config.detect.max_buckets, onAlert: (a) => pending.push(a) });
-  const pipeline = createLinePipeline({ parser, enrich: (ev) => enricher.enrich(ev), detector, metrics, keepEvents: o.keepEvents });
+  const pipeline = createLinePipeline({ parser, enrich: (ev) => enricher.enrich(ev), detector, metrics, keepEvents: o.keepEvents, referenceTime: o.referenceTime });
 
   // decide announces changes through the alert flow, which itself needs decide: bind late.
   const late: { flow?: AlertFlow } = {};
@@ -120,6 +124,7 @@ export async function createEngine(o: EngineOptions): Promise<Engine> {
     responder,
     feed,
     enrich: (ev) => enricher.enrich(ev),
+    stageStats: () => ({ parseErrors: parser.errors, enrich: enricher.stats() }),
     takeAlerts() {
       const out = pending;
       pending = [];

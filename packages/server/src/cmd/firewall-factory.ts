@@ -7,7 +7,8 @@ import { createIptablesFirewall } from '../pipeline/respond/iptables/iptables-fi
 
 /** Picks the firewall adapter from configuration (dry-run unless told otherwise). */
 export function createFirewall(config: Readonly<DioConfig>, logger: Logger): Firewall {
-  const log = logger.child({ component: 'firewall' });
+  // Adapters name their own component in logs.
+  const log = logger;
   switch (config.respond.firewall) {
     case 'nftables':
       return createNftablesFirewall({ logger: log, table: config.respond.nft_table });

@@ -39,8 +39,12 @@ export interface ReplaySummary {
 export async function runReplay(loaded: LoadedConfig, o: ReplayOptions, out: NodeJS.WritableStream = process.stdout): Promise<number> {
   const logger = createLogger({ level: loaded.config.log_level === 'info' ? 'warn' : loaded.config.log_level });
   let size = 0;
+  let mtime = Date.now();
   try {
-    size = statSync(o.file).size;
+    const st = statSync(o.file);
+    size = st.size;
+    // A log's last write is about its last line: BSD syslog years are inferred against it.
+    mtime = st.mtimeMs;
   } catch (e) {
     throw new AppError('replay.unreadable', `cannot read ${o.file}: ${errorMessage(e)}`, { status: 400 });
   }
@@ -55,6 +59,7 @@ export async function runReplay(loaded: LoadedConfig, o: ReplayOptions, out: Nod
     clock: systemClock,
     storePath: ':memory:',
     respond: false,
+    referenceTime: () => mtime,
     onAlert: (a) => { alerts.push(a); if (json) write({ kind: 'alert', ...a }); },
     onDecision: (d) => { decisions.push(d); if (json) write({ kind: 'decision', ...d }); },
   });

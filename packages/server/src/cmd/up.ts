@@ -13,6 +13,7 @@ import { createSyslogSource } from '../pipeline/acquire/syslog-source.js';
 import { createEngine, type Engine } from './engine.js';
 import { createHealth, createIngestService } from './live-services.js';
 import { DIO_VERSION } from './version.js';
+import { registerRuntimeMetrics } from './runtime-metrics.js';
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|\[::1\]|localhost):\d+$/;
 
@@ -77,6 +78,7 @@ export async function runUp(loaded: LoadedConfig): Promise<void> {
     }
   }
 
+  registerRuntimeMetrics(metrics, engine, () => sources.map((s) => s.src));
   const app = await buildApp({
     store: engine.store,
     metrics,

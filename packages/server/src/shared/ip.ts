@@ -1,12 +1,10 @@
 import type { IpClass } from '@dio/protocol';
 import { ipv4Class, ipv6Class } from './ip-class.js';
 
-export { ipv4Class, ipv6Class };
-
 /**
  * IP parsing, canonical forms and CIDR membership for every stage. These run per event, so the
  * parsers are hand-written char loops (no regex, no split): IPv4 is one unsigned 32-bit number,
- * IPv6 four unsigned 32-bit words, BigInt appears only in parseCidr's v6 fields (config time).
+ * IPv6 four unsigned 32-bit words, BigInt appears only in a v6 Cidr's base/last (config time).
  *
  * One address model throughout: the IPv4-mapped IPv6 address ::ffff:a.b.c.d IS the IPv4 address
  * a.b.c.d (dual-stack sockets report v4 peers that way). canonicalIp returns the dotted quad,
@@ -200,10 +198,6 @@ export function maskBits(bits: number): number {
   return (0xffffffff << (32 - bits)) >>> 0;
 }
 
-function wordsToBig(w: Uint32Array): bigint {
-  return (BigInt(w[0]!) << 96n) | (BigInt(w[1]!) << 64n) | (BigInt(w[2]!) << 32n) | BigInt(w[3]!);
-}
-
 function parsePrefix(s: string, from: number, max: number): number {
   const len = s.length - from;
   if (len < 1 || len > 3) return -1;
@@ -237,13 +231,27 @@ export function parseCidr(s: string): Cidr | undefined {
     return bits < 0 ? undefined : v4Cidr(v4, bits);
   }
   const bits = parsePrefix(s, slash + 1, 128);
-  if (bits < 0 || !parseIpv6(addr, W)) return undefined;
-  if (bits >= 96 && isV4Mapped(W)) return v4Cidr(W[3]!, bits - 96);
+  return bits < 0 || !parseIpv6(addr, W) ? undefined : v6Cidr(W, bits);
+}
+
+function v6Cidr(w: Uint32Array, bits: number): Cidr {
+  if (bits >= 96 && isV4Mapped(w)) return v4Cidr(w[3]!, bits - 96);
   const words = new Uint32Array(4);
-  for (let k = 0; k < 4; k++) words[k] = (W[k]! & maskBits(bits - 32 * k)) >>> 0;
-  const base = wordsToBig(words);
-  const last = base | ((1n << BigInt(128 - bits)) - 1n);
-  return { family: 6, bits, base, last, words };
+  for (let k = 0; k < 4; k++) words[k] = (w[k]! & maskBits(bits - 32 * k)) >>> 0;
+  const base = (BigInt(words[0]!) << 96n) | (BigInt(words[1]!) << 64n) | (BigInt(words[2]!) << 32n) | BigInt(words[3]!);
+  return { family: 6, bits, base, last: base | ((1n << BigInt(128 - bits)) - 1n), words };
+}
+
+/**
+ * The `bits`-long prefix holding integer address `addr` of `family`, normalised as parseCidr does;
+ * undefined when out of range. For code that computes ranges (e.g. span → CIDRs) from numbers.
+ */
+export function cidrOf(family: 4 | 6, addr: bigint, bits: number): Cidr | undefined {
+  const width = family === 4 ? 32 : 128;
+  if (!Number.isInteger(bits) || bits < 0 || bits > width || addr < 0n || addr >> BigInt(width) !== 0n) return undefined;
+  if (family === 4) return v4Cidr(Number(addr), bits);
+  for (let k = 0; k < 4; k++) W[k] = Number((addr >> BigInt(96 - 32 * k)) & 0xffffffffn);
+  return v6Cidr(W, bits);
 }
 
 /** An address as its /32 or /128 range, or a CIDR as parseCidr reads it. */
@@ -251,13 +259,18 @@ export function parseIpOrCidr(s: string): Cidr | undefined {
   if (s.indexOf('/') >= 0) return parseCidr(s);
   const v4 = parseIpv4(s);
   if (v4 >= 0) return v4Cidr(v4, 32);
-  if (!parseIpv6(s, W)) return undefined;
-  return parseCidr(`${s}/128`);
+  return parseIpv6(s, W) ? v6Cidr(W, 128) : undefined;
 }
 
 /** `base/prefix` in canonical form (host bits zeroed, v4-mapped → v4); a CIDR stays a CIDR. */
 export function formatCidr(c: Cidr): string {
   return c.family === 4 ? `${formatIpv4(c.base)}/${c.bits}` : `${formatIpv6(c.words)}/${c.bits}`;
+}
+
+/** Inverse of parseIpOrCidr: /32 and /128 as the bare address (as ipset and nft list them). */
+export function formatIpOrCidr(c: Cidr): string {
+  if (c.bits < (c.family === 4 ? 32 : 128)) return formatCidr(c);
+  return c.family === 4 ? formatIpv4(c.base) : formatIpv6(c.words);
 }
 
 /** Canonical text of a CIDR (see formatCidr), or undefined when `s` is not one. */
