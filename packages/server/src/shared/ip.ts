@@ -164,8 +164,7 @@ export function formatIpv6(w: Uint32Array): string {
  */
 export function canonicalIp(s: string): string | undefined {
   if (parseIpv4(s) >= 0) return s;
-  if (!parseIpv6(s, W)) return undefined;
-  return formatIpv6(W);
+  return parseIpv6(s, W) ? formatIpv6(W) : undefined;
 }
 
 /** 4 or 6 for a valid address (a v4-mapped IPv6 counts as 4), else undefined. */
@@ -175,15 +174,11 @@ export function ipFamily(s: string): 4 | 6 | undefined {
   return isV4Mapped(W) ? 4 : 6;
 }
 
-/**
- * What kind of address this is (loopback, private, documentation, …), following the IANA
- * special-purpose registries; undefined when `ip` is not an address.
- */
+/** Loopback, private, documentation, …: per the IANA special-purpose registries; else undefined. */
 export function ipClass(ip: string): IpClass | undefined {
   const v4 = parseIpv4(ip);
   if (v4 >= 0) return ipv4Class(v4);
-  if (!parseIpv6(ip, W)) return undefined;
-  return ipv6Class(W[0]!, W[1]!, W[2]!, W[3]!);
+  return parseIpv6(ip, W) ? ipv6Class(W[0]!, W[1]!, W[2]!, W[3]!) : undefined;
 }
 
 /** A parsed CIDR range with host bits cleared. v6 ranges inside ::ffff:0:0/96 come back as v4. */

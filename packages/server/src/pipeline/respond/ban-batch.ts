@@ -1,5 +1,6 @@
 import { AppError } from '../../shared/app-error.js';
-import { formatCidr, parseCidr, type Cidr } from './cidr.js';
+import { formatIpOrCidr, parseIpOrCidr, type Cidr } from '../../shared/ip.js';
+import { compareCidr } from './cidr.js';
 import type { BanEntry, ListedEntry } from './port.js';
 
 /**
@@ -37,12 +38,12 @@ function invalid(message: string, value: unknown): AppError {
 
 /** Validates and canonicalises one value; throws `firewall.invalid_entry`. */
 export function prepareValue(value: unknown, opts: { ipv6?: boolean } = {}): { value: string; cidr: Cidr } {
-  const cidr = typeof value === 'string' ? parseCidr(value) : null;
-  if (cidr === null) throw invalid(`not an IP address or CIDR: ${JSON.stringify(value)?.slice(0, 80)}`, value);
+  const cidr = typeof value === 'string' ? parseIpOrCidr(value) : undefined;
+  if (cidr === undefined) throw invalid(`not an IP address or CIDR: ${JSON.stringify(value)?.slice(0, 80)}`, value);
   // A /0 would cut the host off the network; no decision should ever mean that.
-  if (cidr.prefix === 0) throw invalid(`refusing to ban a whole address family: ${String(value)}`, value);
+  if (cidr.bits === 0) throw invalid(`refusing to ban a whole address family: ${String(value)}`, value);
   if (cidr.family === 6 && opts.ipv6 === false) throw invalid(`IPv6 is disabled for this firewall: ${String(value)}`, value);
-  return { value: formatCidr(cidr), cidr };
+  return { value: formatIpOrCidr(cidr), cidr };
 }
 
 /**
@@ -85,12 +86,6 @@ export function timeoutSeconds(expiresAt: number, now: number): number | null {
   const s = Math.ceil((expiresAt - now) / 1000);
   if (!(s > 0)) return 0;
   return Math.min(s, MAX_TIMEOUT_S);
-}
-
-export function compareCidr(a: Cidr, b: Cidr): number {
-  if (a.family !== b.family) return a.family - b.family;
-  if (a.addr !== b.addr) return a.addr < b.addr ? -1 : 1;
-  return a.prefix - b.prefix;
 }
 
 /** The table as the port reports it: sorted by family, address, prefix. */

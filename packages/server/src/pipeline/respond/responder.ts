@@ -1,4 +1,5 @@
-import type { Decision } from '@dio/protocol';
+import { z } from 'zod';
+import { DecisionSchema, type Decision } from '@dio/protocol';
 import { jsonCodec, type Broker, type BrokerMessage, type Subscription } from '../../broker/port.js';
 import { errorMessage } from '../../shared/app-error.js';
 import type { Clock } from '../../shared/clock.js';
@@ -18,6 +19,9 @@ export interface Responder {
 }
 
 const BATCH_WINDOW_MS = 5;
+
+/** A decision change as it travels on dio.decisions (validated: the broker is a boundary). */
+const ChangeSchema = z.object({ kind: z.enum(['created', 'removed', 'expired']), decision: DecisionSchema });
 
 /**
  * Respond: decision changes → firewall. Changes arriving together are applied as one batch (one
@@ -122,12 +126,19 @@ export function createResponder(deps: {
       const durable = deps.durable ?? 'respond';
       await deps.broker.ensureConsumer({ stream: deps.stream, durable, ackWaitMs: 60_000, maxDeliver: 10, maxInFlight: 1024 });
       sub = await deps.broker.subscribe(deps.stream, durable, (msg) => {
-        const change = jsonCodec.decode(msg.data) as DecisionChange;
-        if (!change?.decision?.value || !change.kind) {
+        let parsed: ReturnType<typeof ChangeSchema.safeParse>;
+        try {
+          parsed = ChangeSchema.safeParse(jsonCodec.decode(msg.data));
+        } catch {
+          parsed = ChangeSchema.safeParse(undefined);
+        }
+        if (!parsed.success) {
+          deps.metrics.eventsDropped.inc({ stage: 'respond', reason: 'invalid_change' });
+          log.warn('dropping an invalid decision change from the broker');
           msg.term();
           return;
         }
-        queue.push({ change, msg });
+        queue.push({ change: parsed.data, msg });
         schedule();
       });
     },

@@ -1,5 +1,6 @@
 import { prepareValue } from './ban-batch.js';
-import { cidrContains, formatCidr, outermost, parseCidr, type Cidr } from './cidr.js';
+import { formatIpOrCidr, parseIpOrCidr, type Cidr } from '../../shared/ip.js';
+import { cidrContains, compareCidr, outermost } from './cidr.js';
 import type { BanEntry, Firewall, VerifyResult } from './port.js';
 
 /**
@@ -19,8 +20,8 @@ export function compareBans(present: readonly string[], expected: readonly BanEn
   const have = new Map<string, Cidr>();
   const unreadable: string[] = [];
   for (const v of present) {
-    const c = parseCidr(v);
-    if (c) have.set(formatCidr(c), c);
+    const c = parseIpOrCidr(v);
+    if (c) have.set(formatIpOrCidr(c), c);
     else unreadable.push(v);
   }
   const want = new Map<string, Cidr>();
@@ -43,8 +44,7 @@ export function compareBans(present: readonly string[], expected: readonly BanEn
     let best = -1;
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
-      const o = outer[mid]!;
-      if (o.family < c.family || (o.family === c.family && o.addr <= c.addr)) {
+      if (compareCidr(outer[mid]!, c) <= 0) {
         best = mid;
         lo = mid + 1;
       } else hi = mid - 1;

@@ -1,6 +1,6 @@
 import { AppError } from '../../../shared/app-error.js';
 import { checkCapacity, timeoutSeconds, type BanTable, type StateEntry } from '../ban-batch.js';
-import { formatCidr, parseCidr } from '../cidr.js';
+import { formatIpOrCidr, parseIpOrCidr } from '../../../shared/ip.js';
 
 /**
  * ipset and iptables-restore scripts, shared by the iptables adapter (which runs them) and dry-run
@@ -110,13 +110,13 @@ export function parseIpsetSave(text: string, setName: string, now: number): Stat
     const parts = raw.trim().split(/\s+/);
     if (parts[0] !== 'add' || parts[1] !== setName || parts[2] === undefined) continue;
     if (parts.includes('nomatch')) continue; // an exception entry, not a ban
-    const cidr = parseCidr(parts[2]);
-    if (cidr === null) continue;
+    const cidr = parseIpOrCidr(parts[2]);
+    if (cidr === undefined) continue;
     const t = parts.indexOf('timeout');
     const secs = t === -1 ? 0 : Number(parts[t + 1]);
     // timeout 0 (or none) means the entry never expires
     const expiresAt = Number.isFinite(secs) && secs > 0 ? now + secs * 1000 : Infinity;
-    out.push({ value: formatCidr(cidr), cidr, expiresAt });
+    out.push({ value: formatIpOrCidr(cidr), cidr, expiresAt });
   }
   return out;
 }

@@ -2,7 +2,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { prepareBatch, type BanTable } from '../ban-batch.js';
-import { cidrContains, parseCidr } from '../cidr.js';
+import { parseIpOrCidr } from '../../../shared/ip.js';
+import { cidrContains } from '../cidr.js';
 import { compareBans } from '../verify.js';
 import { nftInitScript, nftLayout, nftTeardownScript, parseNftSet, planNftApply, planNftSync } from './nft-script.js';
 
@@ -15,7 +16,7 @@ function simulate(kernel: Set<string>, script: string): Set<string> {
   for (const line of script.split('\n').filter(Boolean)) {
     const flush = /^flush set inet dio dio_ban_v([46])$/.exec(line);
     if (flush) {
-      for (const v of [...next]) if (parseCidr(v)!.family === Number(flush[1])) next.delete(v);
+      for (const v of [...next]) if (parseIpOrCidr(v)!.family === Number(flush[1])) next.delete(v);
       continue;
     }
     const m = /^(add|delete) element inet dio dio_ban_v[46] \{ (.*) \}$/.exec(line);
@@ -26,9 +27,9 @@ function simulate(kernel: Set<string>, script: string): Set<string> {
         assert.ok(next.delete(value), `delete of absent ${value}`);
         continue;
       }
-      const c = parseCidr(value)!;
+      const c = parseIpOrCidr(value)!;
       for (const other of next) {
-        const o = parseCidr(other)!;
+        const o = parseIpOrCidr(other)!;
         if (other !== value && (cidrContains(o, c) || cidrContains(c, o))) assert.fail(`interval overlaps: ${value} vs ${other}`);
       }
       next.add(value);

@@ -1,6 +1,7 @@
 import { AppError } from '../../../shared/app-error.js';
 import { checkCapacity, timeoutSeconds, type BanTable, type StateEntry } from '../ban-batch.js';
-import { formatCidr, outermost, parseCidr, rangeToCidrs, type Cidr } from '../cidr.js';
+import { formatIpOrCidr, parseCidr, parseIpOrCidr, type Cidr } from '../../../shared/ip.js';
+import { outermost, rangeToCidrs } from '../cidr.js';
 
 /**
  * nft scripts, shared by the nftables adapter (which runs them) and dry-run (which prints them).
@@ -67,15 +68,12 @@ function asScalar(v: unknown): Scalar | null {
 }
 
 function scalarToCidrs(v: Scalar): Cidr[] {
-  if (typeof v === 'string') return [parseCidr(v)].filter((c): c is Cidr => c !== null);
-  if ('prefix' in v) {
-    const c = parseCidr(`${v.prefix.addr}/${v.prefix.len}`);
-    return c ? [c] : [];
-  }
-  const [a, b] = [parseCidr(v.range[0]), parseCidr(v.range[1])];
-  if (!a || !b || a.family !== b.family) return [];
+  const one = (c: Cidr | undefined): Cidr[] => (c ? [c] : []);
+  if (typeof v === 'string') return one(parseIpOrCidr(v));
+  if ('prefix' in v) return one(parseCidr(`${v.prefix.addr}/${v.prefix.len}`));
+  const [a, b] = [parseIpOrCidr(v.range[0]), parseIpOrCidr(v.range[1])];
   // ranges only appear when someone added one by hand; show them as the CIDRs they cover
-  return rangeToCidrs(a.family, a.addr, b.addr);
+  return a && b ? rangeToCidrs(a, b) : [];
 }
 
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined);
@@ -105,7 +103,7 @@ export function parseNftSet(json: string, setName: string, now: number): StateEn
       const w = wrapped as { timeout?: unknown; expires?: unknown };
       const secs = num(w.expires) ?? num(w.timeout);
       const expiresAt = secs === undefined ? Infinity : now + secs * 1000;
-      for (const cidr of scalarToCidrs(val)) out.push({ value: formatCidr(cidr), cidr, expiresAt });
+      for (const cidr of scalarToCidrs(val)) out.push({ value: formatIpOrCidr(cidr), cidr, expiresAt });
     }
   }
   return out;
