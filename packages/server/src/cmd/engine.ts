@@ -110,7 +110,7 @@ export async function createEngine(o: EngineOptions): Promise<Engine> {
   let responder: Responder | undefined;
   if (o.respond) {
     const firewall = createFirewall(config, logger);
-    responder = createResponder({ firewall, broker, store, clock, metrics, logger, verify: config.respond.verify, stream: DECISIONS_STREAM, onEnforced: (d) => feed.publish({ type: 'decision', data: d }) });
+    responder = createResponder({ firewall, broker, store, clock, metrics, logger, verify: config.respond.verify, stream: DECISIONS_STREAM, active: () => decide.active(), onEnforced: (d) => feed.publish({ type: 'decision', data: d }) });
     await responder.start(decide.active());
   }
   return {

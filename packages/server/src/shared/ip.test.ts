@@ -2,7 +2,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { isIP } from '@dio/protocol';
-import { canonicalCidr, canonicalIp, ipClass, ipFamily, ipInCidr, parseCidr, parseIpOrCidr, parseIpv4 } from './ip.js';
+import { canonicalCidr, canonicalIp, cidrOf, formatIpOrCidr, ipClass, ipFamily, ipInCidr, parseCidr, parseIpOrCidr, parseIpv4 } from './ip.js';
 import { refCanonical, refHas } from './ip-reference.test-util.js';
 
 /** IPv6 text in random non-canonical spellings: upper case, leading zeros, no compression. */
@@ -26,9 +26,11 @@ describe('canonicalIp', () => {
       ['2001:0db8:0000:0000:0001:0000:0000:0001', '2001:db8::1:0:0:1'], // first of equal runs
       ['2001:db8:0:1:1:1:1:1', '2001:db8:0:1:1:1:1:1'], // a single zero group is not compressed
       ['2001:db8:0:0:1:0:0:0', '2001:db8:0:0:1::'], // the longest run wins
+      ['1:0:0:2:0:0:0:3', '1:0:0:2::3'], // even when it is not the first
       ['::', '::'],
       ['::1', '::1'],
       ['1::', '1::'],
+      ['fe80::', 'fe80::'],
       ['::ffff:192.0.2.1', '192.0.2.1'],
       ['::FFFF:c000:0201', '192.0.2.1'],
       ['0:0:0:0:0:ffff:8.8.8.8', '8.8.8.8'],
@@ -40,6 +42,15 @@ describe('canonicalIp', () => {
       ['1.2.3.4.5', undefined],
       ['256.0.0.1', undefined],
       [' 1.2.3.4', undefined],
+      ['1.2.3.4 ', undefined],
+      ['1..2.3', undefined],
+      ['a.b.c.d', undefined],
+      ['1.2.3.04', undefined],
+      [':1:2', undefined],
+      ['g::1', undefined],
+      ['1.2.3.4::', undefined],
+      ['::1.2.3', undefined],
+      ['1:2:3:4:5:6:7', undefined],
       ['[::1]', undefined],
       ['1:2:3:4:5:6:7:8:9', undefined],
       ['1::2::3', undefined],
@@ -53,7 +64,7 @@ describe('canonicalIp', () => {
   });
 
   test('property: agrees with the reference (URL serialisation) and with @dio/protocol isIP', () => {
-    const anyIp = fc.oneof(fc.ipV4(), fc.ipV6(), messyIpv6, fc.ipV4Extended(), fc.string({ maxLength: 12 }));
+    const anyIp = fc.oneof(fc.ipV4(), fc.ipV6(), messyIpv6, fc.ipV4Extended(), fc.string({ maxLength: 12 }), fc.string({ maxLength: 50 }));
     fc.assert(
       fc.property(anyIp, (s) => {
         assert.equal(canonicalIp(s), refCanonical(s), s);
@@ -161,6 +172,52 @@ describe('CIDR', () => {
     assert.equal(parseIpOrCidr('10.0.0.1')?.bits, 32);
     assert.equal(parseIpOrCidr('::ffff:10.0.0.1')?.family, 4);
     assert.equal(parseIpOrCidr('2001:db8::1')?.bits, 128);
+  });
+
+  test('formatIpOrCidr: the one spelling of a ban value (bare /32 and /128)', () => {
+    const cases: [string, string | undefined][] = [
+      ['192.0.2.1', '192.0.2.1'],
+      ['192.0.2.1/32', '192.0.2.1'],
+      ['192.0.2.77/24', '192.0.2.0/24'],
+      ['0.0.0.0/0', '0.0.0.0/0'],
+      ['2001:DB8:0:0:0:0:0:1', '2001:db8::1'],
+      ['2001:db8::1/128', '2001:db8::1'],
+      ['2001:0:0:1:0:0:0:1', '2001:0:0:1::1'],
+      ['2001:db8:abcd:12::/48', '2001:db8:abcd::/48'],
+      ['fe80::/10', 'fe80::/10'],
+      ['::ffff:192.0.2.1', '192.0.2.1'],
+      ['::ffff:192.0.2.0/120', '192.0.2.0/24'],
+      ['::ffff:c000:201/128', '192.0.2.1'],
+      ['1::192.0.2.1', '1::c000:201'],
+      ['192.0.2.1/', undefined],
+      ['192.0.2.1/-1', undefined],
+      ['192.0.2.01', undefined],
+      [' 192.0.2.1', undefined],
+      ['192.0.2.1; rm -rf /', undefined],
+      ['-F', undefined],
+      ['', undefined],
+    ];
+    for (const [input, want] of cases) {
+      const c = parseIpOrCidr(input);
+      assert.equal(c && formatIpOrCidr(c), want, input);
+    }
+  });
+
+  test('property: formatIpOrCidr is idempotent and agrees with canonicalIp on addresses', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.ipV4(), fc.ipV6(), messyIpv6), fc.integer({ min: 0, max: 128 }), (ip, len) => {
+        const c = formatIpOrCidr(parseIpOrCidr(`${ip}/${Math.min(len, ip.includes(':') ? 128 : 32)}`)!);
+        assert.equal(formatIpOrCidr(parseIpOrCidr(c)!), c);
+        assert.equal(formatIpOrCidr(parseIpOrCidr(ip)!), canonicalIp(ip));
+      }),
+    );
+  });
+
+  test('cidrOf builds the range parseCidr would read', () => {
+    assert.deepEqual(cidrOf(4, 0x0a010203n, 8), parseCidr('10.0.0.0/8'));
+    assert.deepEqual(cidrOf(6, 0x20010db8n << 96n, 32), parseCidr('2001:db8::/32'));
+    assert.deepEqual(cidrOf(6, (0xffffn << 32n) | 0xc0000201n, 120), parseCidr('192.0.2.0/24'));
+    for (const [f, a, b] of [[4, 1n << 32n, 32], [4, 0n, 33], [6, -1n, 0], [6, 0n, 1.5]] as const) assert.equal(cidrOf(f, a, b), undefined);
   });
 
   test('ipInCidr edges', () => {

@@ -39,14 +39,15 @@ async function setup(firewall?: Firewall) {
   const broker = createMemoryBroker();
   await broker.ensureStream({ name: 'DEC', subjects: ['dio.decisions'], maxMessages: 1000 });
   const fw = firewall ?? createDryRunFirewall({ logger: silentLogger(), render: 'nftables', clock });
-  const responder = createResponder({ firewall: fw, broker, store, clock, metrics: createMetrics(), logger: silentLogger(), verify: true, stream: 'DEC' });
+  const active: Decision[] = [];
+  const responder = createResponder({ firewall: fw, broker, store, clock, metrics: createMetrics(), logger: silentLogger(), verify: true, stream: 'DEC', active: () => active });
   const send = async (kind: string, d: Decision) => {
     await broker.publish('dio.decisions', jsonCodec.encode({ kind, decision: d }));
   };
   const settle = async (pred: () => Promise<boolean>) => {
     for (let i = 0; i < 500 && !(await pred()); i++) await new Promise((r) => setTimeout(r, 10));
   };
-  return { clock, store, broker, fw, responder, send, settle };
+  return { clock, store, broker, fw, responder, send, settle, active };
 }
 
 test('start re-syncs the firewall with the active decisions, skipping simulated ones', async () => {
@@ -118,5 +119,18 @@ test('a failing firewall marks the decision failed and retries through redeliver
   assert.match((await store.getDecision(d.id))!.enforcement.error!, /No such file/);
   await settle(async () => (await store.getDecision(d.id))?.enforcement.status === 'verified');
   assert.equal((await store.getDecision(d.id))?.enforcement.status, 'verified', 'redelivered and applied');
+  await responder.stop();
+});
+
+test('reconcile repairs a firewall emptied behind our back', async () => {
+  const { fw, responder, active } = await setup();
+  active.push(decision('203.0.113.40'), decision('2001:db8::40'));
+  await responder.start(active);
+  await fw.teardown();
+  await responder.reconcile();
+  assert.deepEqual((await fw.list()).sort(), ['2001:db8::40', '203.0.113.40']);
+  await fw.apply([{ value: '192.0.2.99', expiresAt: NOW + 60_000 }], []);
+  await responder.reconcile();
+  assert.deepEqual((await fw.list()).sort(), ['2001:db8::40', '203.0.113.40'], 'an entry DIO did not decide is removed');
   await responder.stop();
 });

@@ -15,6 +15,12 @@ export interface Responder {
   start(active: readonly Decision[]): Promise<void>;
   /** Applies queued changes now (tests and shutdown). */
   flush(): Promise<void>;
+  /**
+   * Repairs drift: when the firewall no longer holds exactly the active decisions (a set flushed
+   * by hand, a table deleted) it is re-initialised and re-synced; entries whose kernel timeout
+   * was capped below the decision's TTL are refreshed before they lapse. Runs every minute.
+   */
+  reconcile(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -38,6 +44,9 @@ export function createResponder(deps: {
   logger: Logger;
   verify: boolean;
   stream: string;
+  /** The decisions that should be enforced now (for periodic reconciliation). */
+  active: () => readonly Decision[];
+  reconcileEveryMs?: number;
   durable?: string;
   onEnforced?: (d: Decision) => void;
 }): Responder {
@@ -46,7 +55,32 @@ export function createResponder(deps: {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
   let sub: Subscription | undefined;
+  let reconcileTimer: NodeJS.Timeout | undefined;
   const fw = deps.firewall.name;
+  const toEntry = (d: Decision): BanEntry => ({ value: d.value, expiresAt: Date.parse(d.expires_at) });
+
+  async function reconcile(): Promise<void> {
+    const expected = deps.active().filter((d) => !d.simulated && d.status === 'active').map(toEntry);
+    const now = deps.clock.now();
+    let drift: string | undefined;
+    try {
+      const v = await verifyFirewall(deps.firewall, expected, now);
+      if (!v.ok) drift = `missing ${v.missing.length}, unexpected ${v.unexpected.length}`;
+    } catch (e) {
+      drift = errorMessage(e);
+    }
+    if (drift) {
+      log.warn({ drift }, 'firewall drifted from the active decisions; re-initialising and re-syncing');
+      deps.metrics.firewallOps.inc({ firewall: fw, op: 'resync', result: 'drift' });
+      await deps.firewall.init();
+      await deps.firewall.sync(expected);
+      return;
+    }
+    // Timeouts above the adapter's cap (ipset: ~24.8 days) are re-added before the kernel drops them.
+    const want = new Map(expected.map((e) => [e.value, e.expiresAt]));
+    const refresh = (await deps.firewall.entries()).filter((e) => e.expiresAt !== null && (want.get(e.value) ?? 0) - e.expiresAt > 300_000 && e.expiresAt - now < 86_400_000);
+    if (refresh.length) await deps.firewall.apply(refresh.map((e) => ({ value: e.value, expiresAt: want.get(e.value)! })), []);
+  }
 
   async function record(d: Decision, status: 'verified' | 'applied' | 'failed' | 'removed', error?: string): Promise<void> {
     try {
@@ -141,7 +175,12 @@ export function createResponder(deps: {
         queue.push({ change: parsed.data, msg });
         schedule();
       });
+      reconcileTimer = setInterval(() => {
+        running = running.then(reconcile).catch((e: unknown) => log.error({ err: errorMessage(e) }, 'firewall reconcile failed'));
+      }, deps.reconcileEveryMs ?? 60_000);
+      reconcileTimer.unref();
     },
+    reconcile: () => (running = running.then(reconcile)),
     async flush() {
       if (timer) {
         clearTimeout(timer);
@@ -153,6 +192,7 @@ export function createResponder(deps: {
       await running;
     },
     async stop() {
+      if (reconcileTimer) clearInterval(reconcileTimer);
       await sub?.stop();
       await this.flush();
     },
