@@ -41,9 +41,11 @@ describe('cidr', () => {
     assert.deepEqual(r('2001:db8::', '2001:db8::1:ffff'), ['2001:db8::/111']);
     assert.deepEqual(r('::', 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff'), ['::/0']);
     assert.deepEqual(r('192.0.2.9', '192.0.2.1'), [], 'ends out of order');
-    assert.deepEqual(r('192.0.2.1', '2001:db8::1'), [], 'ends of two families');
-    // the part of a v6 range inside ::ffff:0:0/96 is IPv4, as everywhere else
+    // the part of a v6 range inside ::ffff:0:0/96 is IPv4, as everywhere else, and an IPv4 end
+    // of a v6 range (nft reads ::ffff:0:1 that way) is its ::ffff:a.b.c.d
     assert.deepEqual(r('::fffe:ffff:ffff', '::ffff:0:1'), ['::fffe:ffff:ffff', '0.0.0.0/31']);
+    assert.deepEqual(r('255.255.255.254', '::1:0:0:1'), ['255.255.255.254/31', '::1:0:0:0/127']);
+    assert.deepEqual(r('2001:db8::1', '192.0.2.1'), [], 'a v6 start after ::ffff:192.0.2.1');
     assert.equal(rangeToCidrs(p('10.0.0.1'), p('10.0.0.254'), 3).length, 3, 'limit');
   });
 

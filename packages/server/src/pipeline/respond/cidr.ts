@@ -19,16 +19,20 @@ export function cidrContains(outer: Cidr, inner: Cidr): boolean {
   return outer.family === inner.family && outer.bits <= inner.bits && inner.base >= outer.base && inner.base <= outer.last;
 }
 
+const MAPPED = 0xffffn << 32n;
+
 /**
  * Smallest list of CIDRs that exactly covers `first` to `last` (nft lists ranges added by hand
- * that way); at most `limit` of them, none when the ends differ in family or are out of order.
+ * that way); at most `limit` of them, none when the ends are out of order. With one v6 end, an
+ * IPv4 end counts as ::ffff:a.b.c.d and the blocks inside ::ffff:0:0/96 come back as IPv4.
  */
 export function rangeToCidrs(first: Cidr, last: Cidr, limit = 256): Cidr[] {
-  if (first.family !== last.family) return [];
+  const family = first.family === 6 || last.family === 6 ? 6 : 4;
+  const wide = (c: Cidr, at: number | bigint): bigint => (c.family < family ? MAPPED | BigInt(at) : BigInt(at));
   const out: Cidr[] = [];
-  const max = first.family === 4 ? 32 : 128;
-  const end = BigInt(last.last);
-  let cur = BigInt(first.base);
+  const max = family === 4 ? 32 : 128;
+  const end = wide(last, last.last);
+  let cur = wide(first, first.base);
   while (cur <= end && out.length < limit) {
     let size = max;
     // grow the block while it stays aligned at `cur` and inside the range
@@ -37,7 +41,7 @@ export function rangeToCidrs(first: Cidr, last: Cidr, limit = 256): Cidr[] {
       if ((cur & mask) !== 0n || cur + mask > end) break;
       size--;
     }
-    out.push(cidrOf(first.family, cur, size)!);
+    out.push(cidrOf(family, cur, size)!);
     cur += 1n << BigInt(max - size);
   }
   return out;
