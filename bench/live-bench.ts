@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { percentile, median, table } from './util.js';
@@ -15,12 +16,16 @@ function syslogTime(d: Date): string {
  * fast brute-force bucket at the 11th). Measured from the append of that burst to (a) the alert
  * reaching the live stream (it is stored first) and (b) the decision's firewall update verified.
  */
-export async function benchLive(o: { rate: number; seconds: number }) {
+export async function benchLive(o: { rate: number; seconds: number; firewall: 'dry-run' | 'nftables' }) {
   const dio = await startDio('');
   await dio.stop();
   const log = join(dio.dir, 'auth.log');
   writeFileSync(log, '');
-  const p = await startDio(`sources:\n  - type: file\n    path: ${log}\n    start_at: end\nrespond:\n  firewall: dry-run\nstore:\n  store_events: true\n`);
+  // nftables runs in a namespace made for the bench, so the host's firewall is never touched.
+  const ns = o.firewall === 'nftables' ? `dio-bench-${process.pid}` : undefined;
+  if (ns) execFileSync('ip', ['netns', 'add', ns]);
+  const fwYaml = ns ? `respond:\n  firewall: nftables\n  netns: ${ns}\n` : 'respond:\n  firewall: dry-run\n';
+  const p = await startDio(`sources:\n  - type: file\n    path: ${log}\n    start_at: end\n${fwYaml}store:\n  store_events: true\n`);
   const sent = new Map<string, number>();
   const alertLat: number[] = [];
   const fwLat: number[] = [];
@@ -80,7 +85,15 @@ export async function benchLive(o: { rate: number; seconds: number }) {
   ctrl.abort();
   await pump;
   await p.stop();
+  let kernelEntries: number | undefined;
+  if (ns) {
+    const out = execFileSync('ip', ['netns', 'exec', ns, 'nft', '-j', 'list', 'set', 'inet', 'dio', 'dio_ban_v4'], { encoding: 'utf8' });
+    kernelEntries = (out.match(/198\.51\./g) ?? []).length;
+    execFileSync('ip', ['netns', 'del', ns]);
+  }
   const r = {
+    firewall: o.firewall,
+    kernel_set_entries_after: kernelEntries,
     rate_lines_per_s: o.rate,
     seconds: o.seconds,
     lines_written: n,
@@ -88,10 +101,12 @@ export async function benchLive(o: { rate: number; seconds: number }) {
     alerts_seen: alertLat.length,
     firewall_updates_seen: fwLat.length,
     alert_ms: { p50: median(alertLat), p99: percentile(alertLat, 99), max: Math.max(...alertLat) },
+    alert_series_ms: alertLat.map((x) => Math.round(x)),
+    firewall_series_ms: fwLat.map((x) => Math.round(x)),
     firewall_ms: { p50: median(fwLat), p99: percentile(fwLat, 99), max: Math.max(...fwLat) },
     rss_mb_after: Math.round(rss),
   };
-  console.log('\n## live tail latency (append → alert stored / firewall set verified)\n');
+  console.log(`\n## live tail latency (append → alert stored / ${o.firewall} firewall set updated and verified)\n`);
   console.log(table(['rate', 'attacks', 'alerts', 'alert p50 ms', 'alert p99 ms', 'fw p50 ms', 'fw p99 ms', 'RSS MB'], [[o.rate, attacks, alertLat.length, r.alert_ms.p50.toFixed(1), r.alert_ms.p99.toFixed(1), r.firewall_ms.p50.toFixed(1), r.firewall_ms.p99.toFixed(1), r.rss_mb_after]]));
   return r;
 }

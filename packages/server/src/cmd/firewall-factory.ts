@@ -11,9 +11,9 @@ export function createFirewall(config: Readonly<DioConfig>, logger: Logger): Fir
   const log = logger;
   switch (config.respond.firewall) {
     case 'nftables':
-      return createNftablesFirewall({ logger: log, table: config.respond.nft_table });
+      return createNftablesFirewall({ logger: log, table: config.respond.nft_table, ...(config.respond.netns ? { netns: config.respond.netns } : {}) });
     case 'iptables':
-      return createIptablesFirewall({ logger: log });
+      return createIptablesFirewall({ logger: log, ...(config.respond.netns ? { netns: config.respond.netns } : {}) });
     default:
       return createDryRunFirewall({ logger: log, render: 'nftables' });
   }

@@ -70,6 +70,8 @@ export const ConfigSchema = z
       .object({
         firewall: z.enum(['dry-run', 'nftables', 'iptables']).default('dry-run'),
         nft_table: z.string().regex(/^[a-z][a-z0-9_]{0,31}$/).default('dio'),
+        /** Apply bans inside this network namespace (`ip netns exec NAME …`), e.g. a container's. */
+        netns: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'a network namespace name').optional(),
         /** Read the set back after every change and record the result. */
         verify: z.boolean().default(true),
       })
