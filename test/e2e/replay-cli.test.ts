@@ -86,3 +86,11 @@ test('dio config show: effective values with origins; unknown keys name file and
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /dio\.yaml: unknown key decide\.simulaton/);
 });
+
+test('dio replay - reads standard input', async () => {
+  const r = await run(['replay', '-', '-o', 'json'], { input: bruteForce('198.51.100.55', 12) });
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.ok(lines.some((l) => l.kind === 'decision' && l.value === '198.51.100.55'));
+  assert.equal(lines[lines.length - 1]!.lines, 12);
+});

@@ -43,7 +43,7 @@ program
 program
   .command('replay')
   .description('run a whole log file (plain or gzip) through the pipeline and print alerts and decisions')
-  .argument('<file>', 'log file to replay')
+  .argument('<file>', 'log file to replay (plain or gzip); - reads standard input')
   .addOption(new Option('--type <type>', 'parser family').choices(['auto', 'sshd', 'nginx', 'apache', 'syslog']).default('auto'))
   .option('-o, --output <format>', 'table or json (one object per line)', parseOutputFormat, 'table')
   .option('--config <file>', 'configuration file (default ./dio.yaml when present)')

@@ -7,6 +7,7 @@ import { createMetrics } from '../shared/metrics.js';
 import { systemClock } from '../shared/clock.js';
 import { AppError, errorMessage } from '../shared/app-error.js';
 import { createReplaySource } from '../pipeline/acquire/replay-source.js';
+import { createStdinSource } from '../pipeline/acquire/stdin-source.js';
 import { createEngine } from './engine.js';
 import { renderTable, type OutputFormat } from './output.js';
 
@@ -40,13 +41,16 @@ export async function runReplay(loaded: LoadedConfig, o: ReplayOptions, out: Nod
   const logger = createLogger({ level: loaded.config.log_level === 'info' ? 'warn' : loaded.config.log_level });
   let size = 0;
   let mtime = Date.now();
-  try {
-    const st = statSync(o.file);
-    size = st.size;
-    // A log's last write is about its last line: BSD syslog years are inferred against it.
-    mtime = st.mtimeMs;
-  } catch (e) {
-    throw new AppError('replay.unreadable', `cannot read ${o.file}: ${errorMessage(e)}`, { status: 400 });
+  const fromStdin = o.file === '-';
+  if (!fromStdin) {
+    try {
+      const st = statSync(o.file);
+      size = st.size;
+      // A log's last write is about its last line: BSD syslog years are inferred against it.
+      mtime = st.mtimeMs;
+    } catch (e) {
+      throw new AppError('replay.unreadable', `cannot read ${o.file}: ${errorMessage(e)}`, { status: 400 });
+    }
   }
   const alerts: Alert[] = [];
   const decisions: Decision[] = [];
@@ -64,8 +68,9 @@ export async function runReplay(loaded: LoadedConfig, o: ReplayOptions, out: Nod
     onDecision: (d) => { decisions.push(d); if (json) write({ kind: 'decision', ...d }); },
   });
   const started = process.hrtime.bigint();
-  const source = createReplaySource({ path: o.file, maxLineBytes: loaded.config.limits.max_line_bytes, logger });
-  const bar = o.progress ? new SingleBar({ format: 'replay |{bar}| {percentage}% {value}/{total} MB  {lines} lines  {alerts} alerts', hideCursor: true, stream: process.stderr }) : undefined;
+  const maxLineBytes = loaded.config.limits.max_line_bytes;
+  const source = fromStdin ? createStdinSource({ maxLineBytes, logger }) : createReplaySource({ path: o.file, maxLineBytes, logger });
+  const bar = o.progress && !fromStdin ? new SingleBar({ format: 'replay |{bar}| {percentage}% {value}/{total} MB  {lines} lines  {alerts} alerts', hideCursor: true, stream: process.stderr }) : undefined;
   bar?.start(Math.max(1, Math.round(size / 1e6)), 0, { lines: 0, alerts: 0 });
   let lines = 0, parsed = 0, unparsed = 0;
   let error: string | undefined;
