@@ -1,4 +1,5 @@
 import { AppError } from '../../shared/app-error.js';
+import { formatIssues } from '../../shared/content-files.js';
 import { compileFieldPath, type Getter } from './field-path.js';
 import { scalarString } from './scalar-string.js';
 import { compileFilter, requiredActions, type Predicate } from './matcher.js';
@@ -38,8 +39,7 @@ function compileTemplate(tpl: string): (doc: unknown) => string {
 export function compileScenario(raw: unknown, origin: string): CompiledScenario {
   const parsed = ScenarioSchema.safeParse(raw);
   if (!parsed.success) {
-    const msg = parsed.error.issues.map((i) => `${i.path.join('.') || '(top level)'}: ${i.code === 'unrecognized_keys' ? `unknown key ${i.keys.join(', ')}` : i.message}`).join('; ');
-    throw new AppError('content.invalid_scenario', `${origin}: ${msg}`, { status: 400 });
+    throw new AppError('content.invalid_scenario', `${origin}: ${formatIssues(parsed.error.issues)}`, { status: 400 });
   }
   const spec = parsed.data;
   try {
