@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { IpSet } from './ip-set.js';
 import { isAppError } from './app-error.js';
-import { ipInCidr } from './ip.js';
+import { ipInCidr } from '@dio/protocol';
 import { refFormat4, refHas, refRange } from './ip-reference.test-util.js';
 
 test('members, edges and canonical entries', () => {

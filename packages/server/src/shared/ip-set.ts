@@ -1,5 +1,5 @@
 import { AppError } from './app-error.js';
-import { canonicalIp, formatCidr, isV4Mapped, parseIpOrCidr, parseIpv4, parseIpv6, type Cidr } from './ip.js';
+import { canonicalIp, formatCidr, isV4Mapped, parseIpOrCidr, parseIpv4, parseIpv6, type Cidr } from '@dio/protocol';
 
 const W = new Uint32Array(4);
 const MAPPED_LO = 0xffffn << 32n;

@@ -3,7 +3,7 @@ import { AppError } from '../../shared/app-error.js';
 import type { Clock } from '../../shared/clock.js';
 import type { Logger } from '../../shared/logger.js';
 import type { Metrics } from '../../shared/metrics.js';
-import { canonicalIp, formatCidr, ipInCidr, parseCidr } from '../../shared/ip.js';
+import { canonicalIp, formatCidr, ipInCidr, parseCidr } from '@dio/protocol';
 import type { IpSet } from '../../shared/ip-set.js';
 import type { Store } from '../../storage/port.js';
 import type { CompiledProfile } from './load-profiles.js';

@@ -1,6 +1,6 @@
 import type { DioEvent, IpClass } from '@dio/protocol';
 import type { Logger } from '../../shared/logger.js';
-import { canonicalIp, ipClass } from '../../shared/ip.js';
+import { canonicalIp, ipClass } from '@dio/protocol';
 import type { GeoInfo, GeoIp } from './port.js';
 
 type Endpoint = NonNullable<DioEvent['source']>;

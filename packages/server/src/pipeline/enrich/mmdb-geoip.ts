@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import { open as openMaxmind, type Reader, type Response } from 'maxmind';
 import { AppError, errorMessage } from '../../shared/app-error.js';
 import type { Logger } from '../../shared/logger.js';
-import { canonicalIp } from '../../shared/ip.js';
+import { canonicalIp } from '@dio/protocol';
 import { mapMmdbRecord } from './mmdb-record.js';
 import type { GeoInfo, GeoIp } from './port.js';
 

@@ -16,7 +16,7 @@ export interface GeoInfo {
 /**
  * GeoIp: address → location/AS. Adapters: the bundled CC0 country mmdb, or any operator .mmdb
  * (city, ASN). Lookups are synchronous (the database is held in memory) and must never throw.
- * `ip` is in canonical form (shared/ip canonicalIp: IPv4 dotted quad, RFC 5952 IPv6, v4-mapped
+ * `ip` is in canonical form (canonicalIp from @dio/protocol: IPv4 dotted quad, RFC 5952 IPv6, v4-mapped
  * IPv6 already turned into IPv4); the enricher only asks about public addresses. Returned
  * objects may be shared between calls: callers must not mutate them.
  */

@@ -1,7 +1,7 @@
 import type { DioEvent } from '@dio/protocol';
 import { bindPattern, type BoundPattern } from './bind-pattern.js';
 import { Conv, Dest, type Op } from './compile-parser.js';
-import { canonicalIp } from '../../shared/ip.js';
+import { canonicalIp } from '@dio/protocol';
 import type { SyslogEnvelope } from './syslog-envelope.js';
 import { assemble, putEventField } from './assemble.js';
 import { NS, SLOTS, TARGETS, type Rec } from './targets.js';

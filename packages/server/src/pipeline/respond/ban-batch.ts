@@ -1,5 +1,5 @@
 import { AppError } from '../../shared/app-error.js';
-import { formatIpOrCidr, parseIpOrCidr, type Cidr } from '../../shared/ip.js';
+import { formatIpOrCidr, parseIpOrCidr, type Cidr } from '@dio/protocol';
 import { compareCidr } from './cidr.js';
 import type { BanEntry, ListedEntry } from './port.js';
 

@@ -1,10 +1,10 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { formatIpOrCidr, parseIpOrCidr, type Cidr } from '../../shared/ip.js';
+import { formatIpOrCidr, parseIpOrCidr, type Cidr } from '@dio/protocol';
 import { cidrContains, compareCidr, outermost, rangeToCidrs } from './cidr.js';
 
-// Parsing and canonical text of ban values are shared/ip's (tested in shared/ip.test.ts).
+// Parsing and canonical text of ban values are @dio/protocol's (tested in shared/ip-model.test.ts).
 const p = (s: string): Cidr => parseIpOrCidr(s)!;
 
 describe('cidr', () => {
@@ -15,7 +15,7 @@ describe('cidr', () => {
     assert.ok(!cidrContains(p('10.1.2.3'), p('10.0.0.0/8')));
     assert.ok(!cidrContains(p('10.0.0.0/8'), p('11.0.0.0/8')));
     assert.ok(!cidrContains(p('::/96'), p('0.0.0.1')));
-    // shared/ip counts ::ffff:0:0/96 inside ::/1, but the kernel's v6 set never sees v4 packets
+    // the shared address model counts ::ffff:0:0/96 inside ::/1, but the kernel's v6 set never sees v4 packets
     assert.ok(!cidrContains(p('::/1'), p('192.0.2.1')));
     assert.ok(cidrContains(p('2001:db8::/32'), p('2001:db8:ffff::/48')));
     assert.ok(!cidrContains(p('2001:db8::/48'), p('2001:db8::/32')));

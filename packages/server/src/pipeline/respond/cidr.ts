@@ -1,9 +1,9 @@
-import { cidrOf, type Cidr } from '../../shared/ip.js';
+import { cidrOf, type Cidr } from '@dio/protocol';
 
 /**
- * Range arithmetic the firewall adapters need on top of shared/ip, which parses, canonicalises and
+ * Range arithmetic the firewall adapters need on top of @dio/protocol's ip-parse, which parses, canonicalises and
  * prints every ban value (parseIpOrCidr / formatIpOrCidr). Containment here is per family, unlike
- * shared/ip's address model where a v6 range over ::ffff:0:0/96 also holds IPv4 addresses: the
+ * @dio/protocol's address model where a v6 range over ::ffff:0:0/96 also holds IPv4 addresses: the
  * kernel keeps one set per family, and an entry in the IPv6 set never drops an IPv4 packet.
  */
 

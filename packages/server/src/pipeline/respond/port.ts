@@ -7,7 +7,7 @@ export interface BanEntry {
 
 /** An entry as read back from the firewall. */
 export interface ListedEntry {
-  /** Canonical IP or CIDR (`formatIpOrCidr` of shared/ip.ts). */
+  /** Canonical IP or CIDR (`formatIpOrCidr` of @dio/protocol ip-parse.ts). */
   value: string;
   /** When the kernel will drop it (epoch ms, second precision); null when it never expires. */
   expiresAt: number | null;

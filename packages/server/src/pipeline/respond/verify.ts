@@ -1,5 +1,5 @@
 import { prepareValue } from './ban-batch.js';
-import { formatIpOrCidr, parseIpOrCidr, type Cidr } from '../../shared/ip.js';
+import { formatIpOrCidr, parseIpOrCidr, type Cidr } from '@dio/protocol';
 import { cidrContains, compareCidr, outermost } from './cidr.js';
 import type { BanEntry, Firewall, VerifyResult } from './port.js';
 

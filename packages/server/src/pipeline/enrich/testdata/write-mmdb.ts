@@ -4,7 +4,7 @@
  * databases with exact, known answers. IPv4 networks in an IPv6 tree go under ::/96, where
  * readers look for them.
  */
-import { parseIpOrCidr } from '../../../shared/ip.js';
+import { parseIpOrCidr } from '@dio/protocol';
 
 type Value = string | number | boolean | Value[] | { [k: string]: Value };
 

@@ -1,6 +1,6 @@
 import { AppError } from '../../../shared/app-error.js';
 import { checkCapacity, timeoutSeconds, type BanTable, type StateEntry } from '../ban-batch.js';
-import { formatIpOrCidr, parseIpOrCidr } from '../../../shared/ip.js';
+import { formatIpOrCidr, parseIpOrCidr } from '@dio/protocol';
 
 /**
  * ipset and iptables-restore scripts, shared by the iptables adapter (which runs them) and dry-run

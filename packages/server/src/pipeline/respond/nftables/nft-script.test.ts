@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { prepareBatch, type BanTable } from '../ban-batch.js';
-import { parseIpOrCidr } from '../../../shared/ip.js';
+import { parseIpOrCidr } from '@dio/protocol';
 import { cidrContains } from '../cidr.js';
 import { compareBans } from '../verify.js';
 import { nftInitScript, nftLayout, nftTeardownScript, parseNftSet, planNftApply, planNftSync } from './nft-script.js';

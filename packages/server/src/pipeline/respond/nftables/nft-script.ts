@@ -1,6 +1,6 @@
 import { AppError } from '../../../shared/app-error.js';
 import { checkCapacity, timeoutSeconds, type BanTable, type StateEntry } from '../ban-batch.js';
-import { formatIpOrCidr, parseCidr, parseIpOrCidr, type Cidr } from '../../../shared/ip.js';
+import { formatIpOrCidr, parseCidr, parseIpOrCidr, type Cidr } from '@dio/protocol';
 import { outermost, rangeToCidrs } from '../cidr.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { IpClass } from '@dio/protocol';
+import type { IpClass } from './event.js';
 
 /**
  * Address classes from the IANA IPv4/IPv6 special-purpose address registries. A range whose

@@ -1,4 +1,4 @@
-import type { IpClass } from '@dio/protocol';
+import type { IpClass } from './event.js';
 import { ipv4Class, ipv6Class } from './ip-class.js';
 
 /**
