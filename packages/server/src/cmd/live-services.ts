@@ -1,7 +1,6 @@
 import type { DioEvent } from '@dio/protocol';
 import type { HealthReport, IngestService } from '../api/deps.js';
 import { AppError, errorMessage } from '../shared/app-error.js';
-import type { Logger } from '../shared/logger.js';
 import type { Metrics } from '../shared/metrics.js';
 import type { LineSource } from '../pipeline/acquire/port.js';
 import type { Engine } from './engine.js';
@@ -40,7 +39,7 @@ export function createIngestService(engine: Engine, metrics: Metrics): IngestSer
 }
 
 /** Health: store writable, sources reading, recent store errors. */
-export function createHealth(deps: { engine: Engine; sources: () => LineSource[]; version: string; startedAt: number; logger: Logger; storeFailing: () => string | undefined }): () => Promise<HealthReport> {
+export function createHealth(deps: { engine: Engine; sources: () => LineSource[]; version: string; startedAt: number; storeFailing: () => string | undefined }): () => Promise<HealthReport> {
   return async () => {
     const components: HealthReport['components'] = {};
     try {

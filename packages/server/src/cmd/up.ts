@@ -7,7 +7,7 @@ import { systemClock } from '../shared/clock.js';
 import { errorMessage } from '../shared/app-error.js';
 import { parseDuration } from '@dio/protocol';
 import { buildApp } from '../api/app.js';
-import type { LineSource } from '../pipeline/acquire/port.js';
+import type { LineBatch, LineSource } from '../pipeline/acquire/port.js';
 import { createFileTailSource } from '../pipeline/acquire/file-tail-source.js';
 import { createSyslogSource } from '../pipeline/acquire/syslog-source.js';
 import { createEngine, type Engine } from './engine.js';
@@ -49,7 +49,7 @@ export async function runUp(loaded: LoadedConfig): Promise<void> {
 
   let storeFailure: string | undefined;
   const sources: Array<{ src: LineSource; parser: string }> = [];
-  const sink = (parser: string) => async (batch: Parameters<Parameters<LineSource['start']>[0]>[0]) => {
+  const sink = (parser: string) => async (batch: LineBatch) => {
     const r = engine.pipeline.processBatch(batch, parser);
     const alerts = engine.takeAlerts();
     if (alerts.length) await engine.alerts.submit(alerts);
@@ -87,7 +87,7 @@ export async function runUp(loaded: LoadedConfig): Promise<void> {
     stream: engine.feed,
     decisions: { addManual: (i, by) => engine.decide.addManual(i, by), remove: (id, by) => engine.decide.remove(id, by) },
     ingest: createIngestService(engine, metrics),
-    health: createHealth({ engine, sources: () => sources.map((s) => s.src), version: DIO_VERSION, startedAt: Date.now(), logger, storeFailing: () => storeFailure }),
+    health: createHealth({ engine, sources: () => sources.map((s) => s.src), version: DIO_VERSION, startedAt: Date.now(), storeFailing: () => storeFailure }),
     limits: { bodyLimitBytes: config.api.body_limit_bytes },
   });
   const { host, port } = splitHostPort(config.api.listen);

@@ -11,6 +11,8 @@ export const ALERTS_STREAM = 'DIO_ALERTS';
 export const ALERTS_SUBJECT = 'dio.alerts';
 export const DECISIONS_STREAM = 'DIO_DECISIONS';
 export const DECISIONS_SUBJECT = 'dio.decisions';
+/** Deliveries of one alert to decide before it is dead-lettered. */
+const MAX_DELIVER = 5;
 
 export interface AlertFlow {
   start(): Promise<void>;
@@ -40,11 +42,11 @@ export function createAlertFlow(deps: {
 }): AlertFlow {
   const log = deps.logger.child({ component: 'alert-flow' });
   let sub: Subscription | undefined;
-  let submitted = 0;
-  let handled = 0;
   const pendingChanges = new Set<Promise<unknown>>();
 
-  async function handle(a: Alert): Promise<void> {
+  /** Stores the alert and shows it live — once, even when decide fails and the message comes back. */
+  async function record(a: Alert, redelivered: boolean): Promise<void> {
+    if (redelivered && (await deps.store.getAlert(a.id).catch(() => undefined))) return;
     try {
       await deps.store.insertAlert(a);
     } catch (e) {
@@ -55,30 +57,36 @@ export function createAlertFlow(deps: {
     deps.metrics.alerts.inc({ scenario: a.scenario });
     deps.publishLive({ type: 'alert', data: a });
     deps.onAlert?.(a);
-    const d = await deps.decide.onAlert(a);
-    if (d) deps.onDecision?.(d);
+  }
+
+  function decodeAlert(data: Uint8Array): Alert | undefined {
+    try {
+      const parsed = AlertSchema.safeParse(jsonCodec.decode(data));
+      return parsed.success ? parsed.data : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   return {
     async start() {
       await deps.broker.ensureStream({ name: ALERTS_STREAM, subjects: [ALERTS_SUBJECT], maxMessages: 100_000 });
       await deps.broker.ensureStream({ name: DECISIONS_STREAM, subjects: [DECISIONS_SUBJECT], maxMessages: 100_000 });
-      await deps.broker.ensureConsumer({ stream: ALERTS_STREAM, durable: 'decide', ackWaitMs: 30_000, maxDeliver: 5, maxInFlight: 256 });
+      await deps.broker.ensureConsumer({ stream: ALERTS_STREAM, durable: 'decide', ackWaitMs: 30_000, maxDeliver: MAX_DELIVER, maxInFlight: 256 });
       sub = await deps.broker.subscribe(ALERTS_STREAM, 'decide', async (msg) => {
-        const parsed = AlertSchema.safeParse(jsonCodec.decode(msg.data));
-        if (!parsed.success) {
+        const alert = decodeAlert(msg.data);
+        if (!alert) {
           deps.metrics.eventsDropped.inc({ stage: 'decide', reason: 'invalid_alert' });
           msg.term();
-          handled++;
           return;
         }
         try {
-          await handle(parsed.data);
+          await record(alert, msg.deliveryCount > 1);
+          const d = await deps.decide.onAlert(alert);
+          if (d) deps.onDecision?.(d);
           msg.ack();
-          handled++;
         } catch (e) {
           log.error({ err: errorMessage(e) }, 'decide failed; will retry');
-          if (msg.deliveryCount >= 5) handled++;
           msg.nack(1000);
         }
       });
@@ -87,7 +95,6 @@ export function createAlertFlow(deps: {
     async submit(alerts) {
       for (const a of alerts) {
         await deps.broker.publish(ALERTS_SUBJECT, jsonCodec.encode(a), { msgId: a.id });
-        submitted++;
       }
     },
 
@@ -102,8 +109,10 @@ export function createAlertFlow(deps: {
 
     async drain(timeoutMs = 60_000) {
       const deadline = Date.now() + timeoutMs;
-      while (handled < submitted) {
-        if (Date.now() > deadline) throw new Error(`alert flow did not drain: ${submitted - handled} alerts pending`);
+      for (;;) {
+        const info = await deps.broker.consumerInfo(ALERTS_STREAM, 'decide');
+        if (info.pending + info.inFlight === 0) break;
+        if (Date.now() > deadline) throw new Error(`alert flow did not drain: ${info.pending + info.inFlight} alerts pending`);
         await new Promise((r) => setTimeout(r, 2));
       }
       await Promise.all([...pendingChanges]);

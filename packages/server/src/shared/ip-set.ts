@@ -11,7 +11,7 @@ const MAX_ENTRY = 64;
  * allowlist). Members are merged into sorted disjoint intervals, one table per family, so `has`
  * is a parse plus a binary search with no allocation, whatever the mix of prefix lengths.
  *
- * Same address model as shared/ip: ::ffff:a.b.c.d is a.b.c.d, so a v6 member covering part of
+ * Same address model as @dio/protocol's ip-parse: ::ffff:a.b.c.d is a.b.c.d, so a v6 member covering part of
  * ::ffff:0:0/96 (::/0 does) also contains those IPv4 addresses.
  */
 export class IpSet {
