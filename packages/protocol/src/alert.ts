@@ -29,6 +29,21 @@ export const EvidenceSchema = z
     last_event: EventSchema,
     /** For distinct-counting scenarios: how many distinct values and a bounded sample of them. */
     distinct: z.object({ field: z.string().max(128), count: z.number().int().nonnegative(), sample: z.array(z.string().max(512)).max(50) }).strict().optional(),
+    /** Host alerts (telemetry anomalies, scan results): the host as its agent described it. */
+    host: z
+      .object({
+        agent_id: z.string().max(128),
+        hostname: z.string().max(255),
+        addresses: z.array(z.string().max(64)).max(64),
+        os: z.string().max(256).optional(),
+        kernel: z.string().max(256).optional(),
+      })
+      .strict()
+      .optional(),
+    /** Host alerts: the top processes when it fired. */
+    processes: z.array(z.object({ pid: z.number().int(), name: z.string().max(256), user: z.string().max(64).optional(), cpu_pct: z.number(), rss_bytes: z.number().int().nonnegative(), cmdline: z.string().max(1024).optional() }).strict()).max(40).optional(),
+    /** Host alerts: the measurements that crossed the line (metric → value, threshold, baseline). */
+    metrics: z.record(z.string().max(64), z.number()).optional(),
   })
   .strict();
 export type Evidence = z.infer<typeof EvidenceSchema>;

@@ -4,3 +4,6 @@ export * from './ip-parse.js';
 export * from './alert.js';
 export * from './decision.js';
 export * from './api.js';
+export * from './auth.js';
+export * from './agent.js';
+export * from './task.js';

@@ -14,6 +14,14 @@ import { registerDecisionRoutes } from './routes/v1/decisions.js';
 import { registerEventRoutes } from './routes/v1/events.js';
 import { registerHealthRoutes } from './routes/v1/health.js';
 import { registerStreamRoutes } from './routes/v1/stream.js';
+import { registerAuthRoutes } from './routes/v1/auth.js';
+import { registerUserRoutes } from './routes/v1/users.js';
+import { registerAuditRoutes } from './routes/v1/audit.js';
+import { registerAgentRoutes } from './routes/v1/agents.js';
+import { registerAgentChannelRoutes } from './routes/v1/agent-channel.js';
+import { registerTaskRoutes } from './routes/v1/tasks.js';
+import { installAuth } from './auth/authenticate.js';
+import { createRawBodyTap } from './auth/raw-body.js';
 import { StreamHub } from './stream/stream-hub.js';
 import type { WsLike } from './stream/ws-sink.js';
 
@@ -50,10 +58,14 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   app.setNotFoundHandler(notFoundHandler);
   // Only JSON bodies: a text/plain body would reach the schemas as a string and confuse clients.
   app.removeContentTypeParser('text/plain');
+  // The raw tap must see the bytes before they are decoded: agents sign what they send.
+  app.addHook('preParsing', createRawBodyTap(limits.bodyLimitBytes));
   app.addHook('preParsing', createContentDecoder(limits.bodyLimitBytes));
+  // Before any route is registered: every route must declare its auth, and gets it enforced.
+  installAuth(app, { auth: deps.security.auth, agents: deps.security.agentVerifier, reject: deps.security.reject, publicDocs: deps.security.publicDocs });
   app.addHook('onResponse', async (req, reply) => {
     apiMetrics.httpRequests.inc({ method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });
-    if (log.isLevelEnabled('debug')) log.debug({ reqId: req.id, method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+    if (log.isLevelEnabled('debug')) log.debug({ reqId: req.id, method: req.method, url: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
   });
 
   // A registry per app (not zod's global one) names the big shared schemas as OpenAPI components.
@@ -62,8 +74,20 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'DIO API', version: deps.version, description: 'Alerts, decisions, ingest and the live stream of a DIO server. Errors are `{ "error": { "code", "message", "details?" } }`.' },
+      info: { title: 'DIO API', version: deps.version, description: 'Alerts, decisions, ingest, agents, tasks, users and the live stream of a DIO server. Every route but /api/v1/health needs authentication: `Authorization: Bearer <access token or API key>`. Errors are `{ "error": { "code", "message", "details?" } }`.' },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'An access token from POST /api/v1/auth/login, or an API key (dio_ak_…).' },
+        },
+      },
+      security: [{ bearer: [] }],
       tags: [
+        { name: 'auth' },
+        { name: 'users' },
+        { name: 'audit' },
+        { name: 'agents' },
+        { name: 'tasks' },
+        { name: 'agent channel', description: 'Requests from enrolled agents, signed with their Ed25519 key (x-dio-agent, x-dio-ts, x-dio-nonce, x-dio-sig).' },
         { name: 'alerts' },
         { name: 'decisions' },
         { name: 'events' },
@@ -98,7 +122,13 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   });
 
   registerHealthRoutes(app, deps);
-  registerEventRoutes(app, deps);
+  registerAuthRoutes(app, deps);
+  registerUserRoutes(app, deps);
+  registerAuditRoutes(app, deps);
+  registerAgentRoutes(app, deps);
+  registerAgentChannelRoutes(app, deps);
+  registerTaskRoutes(app, deps);
+  registerEventRoutes(app, { ingest: deps.ingest, reject: deps.security.reject });
   registerAlertRoutes(app, deps);
   registerDecisionRoutes(app, deps);
   registerStreamRoutes(app, hub, { retryMs: limits.streamRetryMs, logger: log });

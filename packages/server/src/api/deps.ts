@@ -3,6 +3,15 @@ import { AppError } from '../shared/app-error.js';
 import type { Logger } from '../shared/logger.js';
 import type { Metrics } from '../shared/metrics.js';
 import type { Store } from '../storage/port.js';
+import type { AuthService } from '../auth/auth-service.js';
+import type { UserService } from '../auth/user-service.js';
+import type { AgentRegistry } from '../fleet/agent-registry.js';
+import type { DecisionFeedService } from '../fleet/decision-feed.js';
+import type { Enrollment } from '../fleet/enrollment.js';
+import type { TaskService } from '../fleet/task-service.js';
+import type { TelemetryService } from '../fleet/telemetry-service.js';
+import type { AgentVerifier } from './auth/authenticate.js';
+import type { RejectionRecorder } from './auth/rejections.js';
 
 /**
  * What the HTTP API needs from the rest of DIO. The composition root (cmd/) builds these and
@@ -11,7 +20,7 @@ import type { Store } from '../storage/port.js';
 
 /** Who did something and from where; every mutation through the API carries one (for audit). */
 export interface Actor {
-  /** e.g. "api:anonymous" until auth lands, later "user:alice" or "apikey:ci". */
+  /** "user:alice", "apikey:ci", "agent:web01", "system:…". */
   actor: string;
   /** Client address as seen by the server, e.g. "127.0.0.1". */
   origin: string;
@@ -68,8 +77,32 @@ export interface ApiLimits {
   streamRetryMs?: number;
 }
 
+/** Authentication and user administration. */
+export interface SecurityDeps {
+  auth: AuthService;
+  users: UserService;
+  agentVerifier: AgentVerifier;
+  /** Counts and audits rejected requests. */
+  reject: RejectionRecorder;
+  /** Serve /docs without authentication (default false). */
+  publicDocs?: boolean;
+}
+
+/** The control plane for agents. */
+export interface FleetDeps {
+  enrollment: Enrollment;
+  registry: AgentRegistry;
+  tasks: TaskService;
+  feed: DecisionFeedService;
+  telemetry: TelemetryService;
+  /** What agents are told in enrollment and heartbeat answers. */
+  settings: { heartbeatIntervalS: number; telemetryIntervalS: number };
+}
+
 export interface ApiDeps {
   store: Store;
+  security: SecurityDeps;
+  fleet: FleetDeps;
   metrics: Metrics;
   logger: Logger;
   decisions: DecisionService;
@@ -78,6 +111,8 @@ export interface ApiDeps {
   health(): HealthReport | Promise<HealthReport>;
   version: string;
   limits?: ApiLimits;
+  /** The audit head recorded outside the database (catches deletion of the newest records). */
+  auditAnchor?: () => { seq: number; hash: string } | undefined;
 }
 
 export const DEFAULT_LIMITS: Required<ApiLimits> = Object.freeze({

@@ -126,6 +126,7 @@ export function createErrorHandler(logger: Logger, opts: { bodyLimitBytes: numbe
     if (m.level !== 'debug') logger[m.level]({ err, reqId: req.id, method: req.method, url: req.url }, 'request failed');
     else logger.debug({ code: m.body.error.code, reqId: req.id, method: req.method, url: req.url }, 'request rejected');
     if (m.retryAfterS !== undefined) void reply.header('retry-after', String(m.retryAfterS));
+    if (m.status === 401) void reply.header('www-authenticate', 'Bearer realm="dio"');
     void reply.code(m.status).send(m.body);
   };
 }

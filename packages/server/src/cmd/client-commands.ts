@@ -1,32 +1,25 @@
 import type { Command } from 'commander';
 import type { Alert, Decision } from '@dio/protocol';
-import { createApiClient } from './api-client.js';
+import { clientFor, qs, SERVER_HELP } from './client-context.js';
 import { humanDuration, parseOutputFormat, renderTable } from './output.js';
 
 interface Page<T> { items: T[]; next_cursor: string | null }
 
-const DEFAULT_SERVER = process.env.DIO_SERVER ?? 'http://127.0.0.1:8080';
-
-function qs(params: Record<string, string | number | undefined>): string {
-  const e = Object.entries(params).filter(([, v]) => v !== undefined && v !== '');
-  return e.length ? `?${new URLSearchParams(e.map(([k, v]): [string, string] => [k, String(v)])).toString()}` : '';
-}
-
 /** `dio alerts …` and `dio decisions …`: talk to a running DIO over its API. */
-export function registerClientCommands(program: Command): void {
+export function registerClientCommands(program: Command): { decisions: Command } {
   const alerts = program.command('alerts').description('list alerts of a running DIO');
   alerts
     .command('list')
     .description('list alerts, newest first')
-    .option('--server <url>', 'DIO API to talk to', DEFAULT_SERVER)
+    .option('--server <url>', SERVER_HELP)
     .option('--scenario <name>', 'only this scenario')
     .option('--severity <level>', 'info, low, medium, high or critical')
     .option('--ip <address>', 'only alerts from this source IP')
     .option('--since <iso>', 'only alerts after this time (ISO 8601)')
     .option('--limit <n>', 'how many', '50')
     .option('-o, --output <format>', 'table or json', parseOutputFormat, 'table')
-    .action(async (o: { server: string; scenario?: string; severity?: string; ip?: string; since?: string; limit: string; output: string }) => {
-      const page = await createApiClient(o.server).get<Page<Alert>>(`/api/v1/alerts${qs({ scenario: o.scenario, severity: o.severity, source_ip: o.ip, since: o.since, limit: o.limit })}`);
+    .action(async (o: { server?: string; scenario?: string; severity?: string; ip?: string; since?: string; limit: string; output: string }) => {
+      const page = await clientFor(o.server).get<Page<Alert>>(`/api/v1/alerts${qs({ scenario: o.scenario, severity: o.severity, source_ip: o.ip, since: o.since, limit: o.limit })}`);
       if (o.output === 'json') for (const a of page.items) process.stdout.write(`${JSON.stringify(a)}\n`);
       else if (!page.items.length) process.stdout.write('no alerts\n');
       else process.stdout.write(`${renderTable(['id', 'time', 'scenario', 'severity', 'source', 'technique', 'events', 'status'], page.items.map((a) => [a.id, a.created_at.slice(0, 19), a.scenario, a.severity, a.source.ip, a.technique.id, a.evidence.count, a.status]))}\n`);
@@ -36,13 +29,13 @@ export function registerClientCommands(program: Command): void {
   decisions
     .command('list')
     .description('list decisions, newest first (active ones by default)')
-    .option('--server <url>', 'DIO API to talk to', DEFAULT_SERVER)
+    .option('--server <url>', SERVER_HELP)
     .option('--all', 'include expired and deleted decisions')
     .option('--ip <value>', 'only decisions for this IP or range')
     .option('--limit <n>', 'how many', '100')
     .option('-o, --output <format>', 'table or json', parseOutputFormat, 'table')
-    .action(async (o: { server: string; all?: boolean; ip?: string; limit: string; output: string }) => {
-      const page = await createApiClient(o.server).get<Page<Decision>>(`/api/v1/decisions${qs({ status: o.all ? undefined : 'active', value: o.ip, limit: o.limit })}`);
+    .action(async (o: { server?: string; all?: boolean; ip?: string; limit: string; output: string }) => {
+      const page = await clientFor(o.server).get<Page<Decision>>(`/api/v1/decisions${qs({ status: o.all ? undefined : 'active', value: o.ip, limit: o.limit })}`);
       if (o.output === 'json') for (const d of page.items) process.stdout.write(`${JSON.stringify(d)}\n`);
       else if (!page.items.length) process.stdout.write(o.all ? 'no decisions\n' : 'no active decisions\n');
       else {
@@ -54,12 +47,12 @@ export function registerClientCommands(program: Command): void {
     .command('add')
     .description('ban an IP or CIDR range')
     .argument('<value>', 'IP address or CIDR range, e.g. 203.0.113.7 or 198.51.100.0/24')
-    .option('--server <url>', 'DIO API to talk to', DEFAULT_SERVER)
+    .option('--server <url>', SERVER_HELP)
     .option('-d, --duration <duration>', 'how long: 90s, 30m, 4h, 7d', '4h')
     .option('-r, --reason <text>', 'why (kept in the audit trail)', 'manual ban from the CLI')
     .option('-o, --output <format>', 'table or json', parseOutputFormat, 'table')
-    .action(async (value: string, o: { server: string; duration: string; reason: string; output: string }) => {
-      const d = await createApiClient(o.server).post<Decision>('/api/v1/decisions', { value, duration: o.duration, reason: o.reason });
+    .action(async (value: string, o: { server?: string; duration: string; reason: string; output: string }) => {
+      const d = await clientFor(o.server).post<Decision>('/api/v1/decisions', { value, duration: o.duration, reason: o.reason });
       if (o.output === 'json') process.stdout.write(`${JSON.stringify(d)}\n`);
       else process.stdout.write(`banned ${d.value} until ${d.expires_at} (decision ${d.id}${d.simulated ? ', simulation mode: not enforced' : ''})\n`);
     });
@@ -67,11 +60,12 @@ export function registerClientCommands(program: Command): void {
     .command('delete')
     .description('lift a decision (unban)')
     .argument('<id>', 'decision id (see `dio decisions list`)')
-    .option('--server <url>', 'DIO API to talk to', DEFAULT_SERVER)
+    .option('--server <url>', SERVER_HELP)
     .option('-o, --output <format>', 'table or json', parseOutputFormat, 'table')
-    .action(async (id: string, o: { server: string; output: string }) => {
-      const d = await createApiClient(o.server).del<Decision>(`/api/v1/decisions/${encodeURIComponent(id)}`);
+    .action(async (id: string, o: { server?: string; output: string }) => {
+      const d = await clientFor(o.server).del<Decision>(`/api/v1/decisions/${encodeURIComponent(id)}`);
       if (o.output === 'json') process.stdout.write(`${JSON.stringify(d)}\n`);
       else process.stdout.write(`lifted decision ${d.id} on ${d.value}\n`);
     });
+  return { decisions };
 }

@@ -3,6 +3,10 @@ import { loadConfig, type LoadedConfig } from '../config/load-config.js';
 import { describeConfig } from '../config/describe-config.js';
 import { isAppError, errorMessage } from '../shared/app-error.js';
 import { registerClientCommands } from './client-commands.js';
+import { registerAccessCommands } from './access-commands.js';
+import { registerAuditCommands } from './audit-commands.js';
+import { registerFleetCommands } from './fleet-commands.js';
+import { registerAgentCommand } from './agent-command.js';
 import { parseOutputFormat, renderTable } from './output.js';
 import { DIO_VERSION } from './version.js';
 
@@ -23,7 +27,7 @@ program
   .option('--config <file>', 'configuration file (default ./dio.yaml when present)')
   .option('--data-dir <dir>', 'where the database and state live (default ./data)')
   .option('--listen <host:port>', 'API address (default 127.0.0.1:8080)')
-  .option('--allow-remote', 'allow the API to listen beyond loopback (no authentication yet!)')
+  .option('--allow-remote', 'allow the API to listen beyond loopback (agents on other hosts; put TLS in front)')
   .option('--simulation', 'record decisions without enforcing them')
   .addOption(new Option('--firewall <kind>', 'firewall adapter').choices(['dry-run', 'nftables', 'iptables']))
   .option('--set <key=value...>', 'set any configuration key, e.g. --set decide.allowlist=192.0.2.0/24')
@@ -70,7 +74,11 @@ config
     else process.stdout.write(`${renderTable(['key', 'value', 'origin'], rows.map((r) => [r.key, r.value === undefined ? '(unset)' : JSON.stringify(r.value), r.origin]), 80)}\n`);
   });
 
-registerClientCommands(program);
+const { decisions } = registerClientCommands(program);
+registerAccessCommands(program);
+registerAuditCommands(program);
+registerFleetCommands(program, decisions);
+registerAgentCommand(program, load);
 
 function parseSets(sets: string[] | undefined): Flag[] {
   return (sets ?? []).map((s) => {

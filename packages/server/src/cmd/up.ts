@@ -14,6 +14,10 @@ import { createEngine, type Engine } from './engine.js';
 import { createHealth, createIngestService } from './live-services.js';
 import { DIO_VERSION } from './version.js';
 import { registerRuntimeMetrics } from './runtime-metrics.js';
+import { createControlPlane } from './control-plane.js';
+import { bootstrapAccess } from './bootstrap-access.js';
+import { createAuditAnchor } from './audit-anchor.js';
+import { createIdGenerator } from '../shared/id.js';
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|\[::1\]|localhost):\d+$/;
 
@@ -41,7 +45,7 @@ export async function runUp(loaded: LoadedConfig): Promise<void> {
   const logger = createLogger({ level: config.log_level });
   for (const w of loaded.warnings) logger.warn(w);
   if (!LOOPBACK.test(config.api.listen) && !config.api.allow_remote) {
-    throw new Error(`refusing to listen on ${config.api.listen}: the API has no authentication yet. Use a loopback address, or pass --allow-remote (api.allow_remote: true) if you understand the risk.`);
+    throw new Error(`refusing to listen on ${config.api.listen} without --allow-remote (api.allow_remote: true): the API speaks plain HTTP, so put a TLS proxy in front of it before exposing it beyond this host.`);
   }
   mkdirSync(config.data_dir, { recursive: true });
   const metrics = createMetrics({ defaultMetrics: true });
@@ -79,8 +83,15 @@ export async function runUp(loaded: LoadedConfig): Promise<void> {
   }
 
   registerRuntimeMetrics(metrics, engine, () => sources.map((s) => s.src));
+  const newId = createIdGenerator();
+  const control = await createControlPlane({ config, store: engine.store, broker: engine.broker, clock: systemClock, logger, metrics, newId, submitAlerts: (a) => engine.alerts.submit(a) });
+  await bootstrapAccess({ config, store: engine.store, newId });
+  const anchor = createAuditAnchor(engine.store, config.data_dir, logger);
   const app = await buildApp({
     store: engine.store,
+    security: control.security,
+    fleet: control.fleet,
+    auditAnchor: () => anchor.read(),
     metrics,
     logger,
     version: DIO_VERSION,
@@ -91,8 +102,10 @@ export async function runUp(loaded: LoadedConfig): Promise<void> {
     limits: { bodyLimitBytes: config.api.body_limit_bytes },
   });
   const { host, port } = splitHostPort(config.api.listen);
-  if (!LOOPBACK.test(config.api.listen)) logger.warn(`!!! the API listens on ${config.api.listen}, beyond loopback, WITHOUT AUTHENTICATION — anyone who can reach it can ban and unban addresses !!!`);
+  if (!LOOPBACK.test(config.api.listen)) logger.warn(`the API listens on ${config.api.listen}, beyond loopback, over plain HTTP: put a TLS proxy in front of it`);
   await app.listen({ host, port });
+  await control.start();
+  anchor.start();
 
   for (const s of sources) {
     s.src.start(sink(s.parser)).catch((e: unknown) => logger.error({ source: s.src.id, err: errorMessage(e) }, 'source stopped'));
@@ -110,6 +123,8 @@ export async function runUp(loaded: LoadedConfig): Promise<void> {
   logger.info('shutting down');
   for (const t of timers) clearInterval(t);
   await Promise.allSettled(sources.map((s) => s.src.stop()));
+  await control.stop();
+  await anchor.stop();
   await app.close();
   await engine.close();
 }

@@ -25,7 +25,7 @@ export interface LoadConfigInput {
 }
 
 /** Environment variables DIO reads that are not configuration keys (CLI credentials, dev switches). */
-const NON_CONFIG_ENV = new Set(['DIO_FROM_SOURCE', 'DIO_API_KEY', 'DIO_USER', 'DIO_PASSWORD', 'DIO_ADMIN_PASSWORD', 'DIO_SERVER', 'DIO_CONFIG', 'DIO_NO_PROGRESS', 'DIO_LOG_FORMAT']);
+const NON_CONFIG_ENV = new Set(['DIO_FROM_SOURCE', 'DIO_API_KEY', 'DIO_USER', 'DIO_PASSWORD', 'DIO_ADMIN_PASSWORD', 'DIO_AGENT_TOKEN', 'DIO_SERVER', 'DIO_CONFIG', 'DIO_NO_PROGRESS', 'DIO_LOG_FORMAT']);
 
 /**
  * Loads configuration: defaults < dio.yaml < DIO_* environment < command-line flags. Validated

@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { IpOrCidrSchema } from '@dio/protocol';
+import { IpOrCidrSchema, LabelsSchema } from '@dio/protocol';
+import { AgentTaskPolicySchema } from '../agent/tasks/policy.js';
+import { AnomalyConfigSchema } from '../fleet/anomaly-detector-config.js';
 
 const HostPort = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'expected HOST:PORT, e.g. 127.0.0.1:8080 or [::1]:8080');
 const Duration = z.string().regex(/^\d+(s|m|h|d|w)$/, 'expected a duration like 30s, 15m, 4h, 7d');
@@ -37,8 +39,10 @@ export const ConfigSchema = z
     api: z
       .object({
         listen: HostPort.default('127.0.0.1:8080'),
-        /** Listening beyond loopback needs this, until authentication lands. */
+        /** Listening beyond loopback needs this: agents on other hosts must reach the API (put TLS in front). */
         allow_remote: z.boolean().default(false),
+        /** Serve /docs (the OpenAPI description) without authentication. */
+        public_docs: z.boolean().default(false),
         body_limit_bytes: z.number().int().min(1024).max(256 * 1024 * 1024).default(10 * 1024 * 1024),
       })
       .strict()
@@ -82,6 +86,58 @@ export const ConfigSchema = z
         path: z.string().optional().describe('defaults to <data_dir>/dio.db'),
         event_retention: Duration.default('7d'),
         store_events: z.boolean().default(true),
+      })
+      .strict()
+      .prefault({}),
+    auth: z
+      .object({
+        access_ttl: Duration.default('15m'),
+        refresh_ttl: Duration.default('30d'),
+        /** Consecutive failed logins before an account locks. */
+        lockout_after: z.number().int().min(1).max(100).default(5),
+        lockout_duration: Duration.default('15m'),
+        login_attempts_per_minute: z.number().int().min(1).max(10_000).default(10),
+        /** Name of the admin created on first start. */
+        admin_user: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/).default('admin'),
+        /** File holding the first admin's password (else DIO_ADMIN_PASSWORD, else one is generated and printed once). */
+        admin_password_file: z.string().optional(),
+      })
+      .strict()
+      .prefault({}),
+    agents: z
+      .object({
+        heartbeat_interval: Duration.default('30s'),
+        telemetry_interval: Duration.default('10s'),
+        offline_after: Duration.default('5m'),
+        /** Signed agent requests whose clock differs more than this are refused. */
+        max_clock_skew: Duration.default('5m'),
+        telemetry_raw_retention: Duration.default('24h'),
+        telemetry_retention: Duration.default('30d'),
+        /** How long the decision change log is kept; agents further behind resynchronise. */
+        decision_log_retention: Duration.default('7d'),
+        /** Telemetry anomaly detection: absolute thresholds and learned baselines per agent. */
+        anomaly: AnomalyConfigSchema.prefault({}),
+      })
+      .strict()
+      .prefault({}),
+    agent: z
+      .object({
+        /** The DIO server this agent reports to, e.g. http://10.0.0.5:8080. */
+        server: z.string().url().optional(),
+        /** Keys, spool, offsets and cursors live here (default <data_dir>/agent). */
+        state_dir: z.string().optional(),
+        /** Default: <hostname>-<hash of /etc/machine-id and hostname>. */
+        id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/).optional(),
+        labels: LabelsSchema.default({}),
+        /** Log files to tail and ship. */
+        sources: z.array(z.object({ path: z.string().min(1), parser: z.string().default('auto') }).strict()).max(256).default([]),
+        /** Never enforced on this host, whatever the server decides (loopback always is). */
+        allowlist: z.array(IpOrCidrSchema).max(100_000).default([]),
+        /** Enforce the server's decisions on this host's firewall (respond.* picks the adapter). */
+        bouncer: z.boolean().default(true),
+        telemetry: z.boolean().default(true),
+        spool_max_bytes: z.number().int().min(1024 * 1024).max(64 * 1024 * 1024 * 1024).default(256 * 1024 * 1024),
+        tasks: AgentTaskPolicySchema.prefault({}),
       })
       .strict()
       .prefault({}),

@@ -28,6 +28,11 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
     bucketsEvicted: new Counter({ name: 'dio_detect_buckets_evicted_total', help: 'Buckets evicted because the engine hit its memory cap', registers: [registry] }),
     storeErrors: new Counter({ name: 'dio_store_errors_total', help: 'Store write failures, per operation', labelNames: ['op'], registers: [registry] }),
     brokerDepth: new Gauge({ name: 'dio_broker_pending_messages', help: 'Messages waiting per durable consumer', labelNames: ['consumer'], registers: [registry] }),
+    authRejections: new Counter({ name: 'dio_auth_rejections_total', help: 'Rejected requests and logins, per reason (invalid_token, bad_signature, replayed, clock_skew, forbidden, impersonation, …)', labelNames: ['reason'], registers: [registry] }),
+    authRejectionsUnaudited: new Counter({ name: 'dio_auth_rejections_unaudited_total', help: 'Rejections counted but not audited because one client address exceeded the audit rate limit', registers: [registry] }),
+    agents: new Gauge({ name: 'dio_agents', help: 'Enrolled agents per status', labelNames: ['status'], registers: [registry] }),
+    tasksRejected: new Counter({ name: 'dio_tasks_rejected_total', help: 'Tasks agents refused (bad signature, expired, replayed, not allowed), per reason', labelNames: ['reason'], registers: [registry] }),
+    telemetrySamples: new Counter({ name: 'dio_telemetry_samples_total', help: 'Telemetry samples stored', registers: [registry] }),
     latency: new Histogram({ name: 'dio_stage_latency_seconds', help: 'Latency from line read to stage done', labelNames: ['stage'], buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 5], registers: [registry] }),
   };
   return m;

@@ -1,4 +1,6 @@
 import type { Alert, AlertFilter, Decision, DecisionFilter, DioEvent, Enforcement } from '@dio/protocol';
+import type { AuthStore } from './port-auth.js';
+import type { AgentStore, DecisionFeedStore, TaskStore, TelemetryStore } from './port-agents.js';
 
 /** One page of a listing; `next_cursor` is opaque and null on the last page. */
 export interface Page<T> {
@@ -36,6 +38,19 @@ export interface AuditInput {
   origin: string;
   before?: unknown;
   after?: unknown;
+}
+
+/** Audit listing: records with seq > since_seq, oldest first. */
+export interface AuditQuery {
+  since_seq?: number;
+  actor?: string;
+  action?: string;
+  /** Exact target, or a prefix when it ends with ':' ("agent:" matches "agent:web01"). */
+  target?: string;
+  /** Epoch ms bounds on `at`: since inclusive, until exclusive. */
+  since?: number;
+  until?: number;
+  limit: number;
 }
 
 export interface AuditRecord extends AuditInput {
@@ -129,11 +144,24 @@ export interface Store {
    */
   appendAudit(input: AuditInput): Promise<AuditRecord>;
   /** Records with seq > since_seq, oldest first; limit clamped to 1..10000. */
-  listAudit(q: { since_seq?: number; actor?: string; action?: string; limit: number }): Promise<AuditRecord[]>;
+  listAudit(q: AuditQuery): Promise<AuditRecord[]>;
+  /** The newest record's seq and hash (0 and the genesis hash when empty). */
+  auditHead(): Promise<{ seq: number; hash: string }>;
 
   getOffset(source: string): Promise<SourceOffset | undefined>;
   /** Upsert by source. */
   saveOffset(offset: SourceOffset): Promise<void>;
 
   stats(): Promise<StoreStats>;
+
+  /** Users, refresh tokens, API keys, server secrets (port-auth.ts). */
+  readonly auth: AuthStore;
+  /** Enrollment tokens, agents, request nonces (port-agents.ts). */
+  readonly agents: AgentStore;
+  /** Tasks and findings. */
+  readonly tasks: TaskStore;
+  /** Telemetry time series. */
+  readonly telemetry: TelemetryStore;
+  /** The decision change log agents follow, and per-agent enforcement. */
+  readonly feed: DecisionFeedStore;
 }

@@ -9,10 +9,15 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { ManualClock } from '../shared/clock.js';
 import type { Store } from './port.js';
+import { agentsContract } from './testdata/contract/agents-contract.js';
 import { alertsContract } from './testdata/contract/alerts-contract.js';
 import { auditContract } from './testdata/contract/audit-contract.js';
+import { authContract } from './testdata/contract/auth-contract.js';
 import { decisionsContract } from './testdata/contract/decisions-contract.js';
 import { eventsContract } from './testdata/contract/events-contract.js';
+import { feedContract } from './testdata/contract/feed-contract.js';
+import { tasksContract } from './testdata/contract/tasks-contract.js';
+import { telemetryContract } from './testdata/contract/telemetry-contract.js';
 import { rejectsWith, type ContractEnv } from './testdata/contract/helpers.js';
 import { iso, makeAlert, makeDecision, makeEvent } from './testdata/fixtures.js';
 
@@ -44,6 +49,11 @@ export function runStoreContract(name: string, makeStore: (ctx: { clock: ManualC
     alertsContract(ref);
     decisionsContract(ref);
     auditContract(ref);
+    authContract(ref);
+    agentsContract(ref);
+    tasksContract(ref);
+    telemetryContract(ref);
+    feedContract(ref);
 
     describe('offsets', () => {
       test('getOffset is undefined for an unknown source; saveOffset upserts', async () => {

@@ -7,6 +7,15 @@ import { createMetrics, type Metrics } from '../../shared/metrics.js';
 import type { Store } from '../../storage/port.js';
 import { createSqliteStore, type SqliteStore } from '../../storage/sqlite/sqlite-store.js';
 import { buildApp } from '../app.js';
+import type { InjectOptions } from 'fastify';
+import type { Role } from '@dio/protocol';
+import { ConfigSchema } from '../../config/schema.js';
+import { createControlPlane, type ControlPlane } from '../../cmd/control-plane.js';
+import { createMemoryBroker } from '../../broker/memory/memory-broker.js';
+import type { Broker } from '../../broker/port.js';
+import { DECISIONS_STREAM, DECISIONS_SUBJECT } from '../../pipeline/alert-flow.js';
+import { createIdGenerator } from '../../shared/id.js';
+import { systemClock, type Clock, type ManualClock } from '../../shared/clock.js';
 import type { Actor, ApiDeps, ApiLimits, DecisionService, HealthReport, IngestService, LiveStream, StreamMessage } from '../deps.js';
 
 /** A LiveStream tests publish into by hand. */
@@ -111,6 +120,7 @@ export function sampleDecision(over: Partial<Decision> = {}): Decision {
 }
 
 export interface TestApi {
+  /** `inject` sends the admin API key unless the request carries its own credentials (see `anonymous`). */
   app: FastifyInstance;
   store: SqliteStore;
   stream: FakeLiveStream;
@@ -118,30 +128,58 @@ export interface TestApi {
   ingest: FakeIngestService;
   metrics: Metrics;
   health: { report: HealthReport | Error };
+  control: ControlPlane;
+  broker: Broker;
+  clock: ManualClock | typeof systemClock;
+  /** An admin API key ("Bearer …" value for requests made outside inject). */
+  adminKey: string;
+  /** Authorization headers with the admin key. */
+  auth: Record<string, string>;
+  /** inject without the default credentials. */
+  anonymous: FastifyInstance['inject'];
+  /** An API key for a role, created on demand. */
+  keyFor(role: Role): Promise<string>;
 }
 
 /** A migrated in-memory SQLite store (the real adapter, so API tests see real paging and errors). */
-export async function createTestStore(): Promise<SqliteStore> {
-  const store = createSqliteStore({ path: ':memory:' });
+export async function createTestStore(opts: { clock?: Clock } = {}): Promise<SqliteStore> {
+  const store = createSqliteStore({ path: ':memory:', ...(opts.clock ? { clock: opts.clock } : {}) });
   await store.migrate();
   return store;
 }
 
-/** An app on a real in-memory SQLite store and fake services; `app.close()` closes the store too. */
-export async function createTestApi(opts: { limits?: ApiLimits } = {}): Promise<TestApi> {
-  const store = await createTestStore();
+/**
+ * An app on a real in-memory SQLite store, the real auth and control plane, and fake decision
+ * and ingest services; `app.close()` closes the store too.
+ */
+export async function createTestApi(opts: { limits?: ApiLimits; clock?: ManualClock; config?: Record<string, unknown>; metrics?: Metrics } = {}): Promise<TestApi> {
+  const clock = opts.clock ?? systemClock;
+  const store = await createTestStore({ clock });
   const stream = new FakeLiveStream();
   const decisions = new FakeDecisionService(store, stream);
   const ingest = new FakeIngestService(store);
-  const metrics = createMetrics();
+  const metrics = opts.metrics ?? createMetrics();
+  const logger = silentLogger();
+  const config = ConfigSchema.parse(opts.config ?? {});
+  const broker = createMemoryBroker({ clock, logger });
+  await broker.ensureStream({ name: DECISIONS_STREAM, subjects: [DECISIONS_SUBJECT], maxMessages: 10_000 });
+  const newId = createIdGenerator(() => clock.now());
+  const submitted: Alert[] = [];
+  const control = await createControlPlane({ config, store, broker, clock, logger, metrics, newId, submitAlerts: async (a) => {
+    submitted.push(...a);
+    for (const x of a) await store.insertAlert(x);
+  } });
+  await control.start();
   const health: TestApi['health'] = { report: { status: 'ok', components: { store: { status: 'ok' } }, version: '0.0.0-test', uptime_s: 1 } };
   const deps: ApiDeps = {
     store,
     metrics,
-    logger: silentLogger(),
+    logger,
     decisions,
     ingest,
     stream,
+    security: control.security,
+    fleet: control.fleet,
     version: '0.0.0-test',
     health: () => {
       if (health.report instanceof Error) throw health.report;
@@ -151,6 +189,31 @@ export async function createTestApi(opts: { limits?: ApiLimits } = {}): Promise<
   };
   const app = await buildApp(deps);
   // The API does not own the store (the composition root does); in tests the app's lifetime is the store's.
-  app.addHook('onClose', () => store.close());
-  return { app, store, stream, decisions, ingest, metrics, health };
+  app.addHook('onClose', async () => {
+    await control.stop();
+    await broker.close();
+    await store.close();
+  });
+  const system = { actor: 'system:test', origin: 'test' };
+  const keys = new Map<Role, string>();
+  const keyFor = async (role: Role): Promise<string> => {
+    let k = keys.get(role);
+    if (!k) {
+      k = (await control.security.users.createApiKey({ name: `test-${role}`, role }, system)).key;
+      keys.set(role, k);
+    }
+    return k;
+  };
+  const adminKey = await keyFor('admin');
+  const anonymous: FastifyInstance['inject'] = app.inject.bind(app);
+  const withKey = (o: InjectOptions | string): InjectOptions => {
+    const opt: InjectOptions = typeof o === 'string' ? { url: o } : { ...o };
+    const h = { ...(opt.headers as Record<string, string> | undefined) };
+    if (h.authorization === undefined && h['x-api-key'] === undefined && h['x-dio-agent'] === undefined) h.authorization = `Bearer ${adminKey}`;
+    opt.headers = h;
+    return opt;
+  };
+  // Test convenience only: most API tests are about routes, not credentials.
+  (app as { inject: unknown }).inject = (o: InjectOptions | string) => anonymous(withKey(o));
+  return { app, store, stream, decisions, ingest, metrics, health, control, broker, clock, adminKey, auth: { authorization: `Bearer ${adminKey}` }, anonymous, keyFor };
 }

@@ -152,7 +152,7 @@ export function createDecisionEngine(deps: {
       if (allowlisted(value)) throw new AppError('decision.allowlisted', `${value} is on the allowlist and can never be banned`, { status: 409 });
       const duration = parseDuration(input.duration);
       const offense = (await deps.store.countDecisionsFor(value, deps.clock.now() - 30 * 86400_000)) + 1;
-      return create({ scope: isRange ? 'range' : 'ip', value, duration_s: duration, origin: by.actor.startsWith('api') ? 'api' : 'manual', reason: input.reason, offense, created_by: by.actor }, by);
+      return create({ scope: isRange ? 'range' : 'ip', value, duration_s: duration, origin: by.actor.startsWith('apikey:') || by.actor.startsWith('api:') ? 'api' : 'manual', reason: input.reason, offense, created_by: by.actor }, by);
     },
 
     async remove(id, by) {

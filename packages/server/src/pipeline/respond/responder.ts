@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DecisionSchema, type Decision } from '@dio/protocol';
+import { DecisionSchema, type Decision, type Enforcement } from '@dio/protocol';
 import { jsonCodec, type Broker, type BrokerMessage, type Subscription } from '../../broker/port.js';
 import { errorMessage } from '../../shared/app-error.js';
 import type { Clock } from '../../shared/clock.js';
@@ -38,7 +38,9 @@ const ChangeSchema = z.object({ kind: z.enum(['created', 'removed', 'expired']),
 export function createResponder(deps: {
   firewall: Firewall;
   broker: Broker;
-  store: Store;
+  /** Where enforcement results are recorded: the store (server), unless `record` is given (agent: reported to the server). */
+  store?: Store;
+  record?: (d: Decision, enforcement: Enforcement) => Promise<void>;
   clock: Clock;
   metrics: Metrics;
   logger: Logger;
@@ -83,8 +85,10 @@ export function createResponder(deps: {
   }
 
   async function record(d: Decision, status: 'verified' | 'applied' | 'failed' | 'removed', error?: string): Promise<void> {
+    const enforcement: Enforcement = { status, firewall: fw, at: new Date(deps.clock.now()).toISOString(), ...(error ? { error: error.slice(0, 2000) } : {}) };
     try {
-      const updated = await deps.store.updateDecision(d.id, { enforcement: { status, firewall: fw, at: new Date(deps.clock.now()).toISOString(), ...(error ? { error: error.slice(0, 2000) } : {}) } });
+      if (deps.record) return await deps.record(d, enforcement);
+      const updated = await deps.store?.updateDecision(d.id, { enforcement });
       if (updated) deps.onEnforced?.(updated);
     } catch (e) {
       deps.metrics.storeErrors.inc({ op: 'update_decision' });

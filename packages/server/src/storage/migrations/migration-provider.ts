@@ -1,5 +1,6 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import { initialMigration } from './0001-initial.js';
+import { fleetAndAuthMigration } from './0002-fleet-and-auth.js';
 import type { SqlDialectName } from './schema.js';
 
 /**
@@ -9,6 +10,7 @@ import type { SqlDialectName } from './schema.js';
 export function createMigrationProvider(dialect: SqlDialectName): MigrationProvider {
   const migrations: Record<string, Migration> = {
     '0001_initial': initialMigration(dialect),
+    '0002_fleet_and_auth': fleetAndAuthMigration(dialect),
   };
   return { getMigrations: () => Promise.resolve(migrations) };
 }

@@ -1,9 +1,9 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { AppError, errorMessage } from '../../shared/app-error.js';
 import { auditHash, GENESIS_HASH } from '../audit-chain.js';
 import type { DbSchema } from '../migrations/schema.js';
-import type { AuditInput, AuditRecord } from '../port.js';
-import { clampLimit, cleanText, searchable } from './query-helpers.js';
+import type { AuditInput, AuditQuery, AuditRecord } from '../port.js';
+import { clampLimit, cleanText, requireEpochMs, searchable } from './query-helpers.js';
 
 /** Audit log queries (Kysely only, dialect-neutral). The log is append-only: no update, no delete. */
 
@@ -63,8 +63,19 @@ export async function appendAudit(db: Kysely<DbSchema>, input: AuditInput, now: 
   });
 }
 
-/** Records with seq > since_seq, oldest first (so a verifier can walk the chain page by page). */
-export async function listAudit(db: Kysely<DbSchema>, q: { since_seq?: number; actor?: string; action?: string; limit: number }): Promise<AuditRecord[]> {
+/** ISO text of an epoch-ms bound; `at` is always toISOString output, whose text order is time order for years 0–9999. */
+const MAX_ISO_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+function isoBound(ms: number | undefined, what: string): string | undefined {
+  if (requireEpochMs(ms, what) === undefined) return undefined;
+  return new Date(Math.min(MAX_ISO_MS, Math.max(0, Math.floor(ms!)))).toISOString();
+}
+
+/**
+ * Records with seq > since_seq, oldest first (so a verifier can walk the chain page by page).
+ * A target prefix is compared with substr, not LIKE: SQLite's LIKE ignores ASCII case and
+ * PostgreSQL's does not, and substr counts code points on both.
+ */
+export async function listAudit(db: Kysely<DbSchema>, q: AuditQuery): Promise<AuditRecord[]> {
   let qb = db.selectFrom('audit').selectAll();
   if (q.since_seq !== undefined) {
     if (!Number.isFinite(q.since_seq)) throw new AppError('store.invalid_input', 'store: since_seq must be a number', { status: 400 });
@@ -72,6 +83,20 @@ export async function listAudit(db: Kysely<DbSchema>, q: { since_seq?: number; a
   }
   if (q.actor !== undefined) qb = qb.where('actor', '=', searchable(q.actor));
   if (q.action !== undefined) qb = qb.where('action', '=', searchable(q.action));
+  if (q.target !== undefined) {
+    const t = searchable(q.target);
+    qb = t.endsWith(':') ? qb.where(sql<string>`substr(${sql.ref('target')}, 1, ${sql.lit([...t].length)})`, '=', t) : qb.where('target', '=', t);
+  }
+  const since = isoBound(q.since, 'since');
+  const until = isoBound(q.until, 'until');
+  if (since !== undefined) qb = qb.where('at', '>=', since);
+  if (until !== undefined) qb = qb.where('at', '<', until);
   const rows = await qb.orderBy('seq', 'asc').limit(clampLimit(q.limit, MAX_AUDIT_PAGE)).execute();
   return rows.map(fromRow);
+}
+
+/** The chain's head, to anchor a later verification (0 and the genesis hash when the log is empty). */
+export async function auditHead(db: Kysely<DbSchema>): Promise<{ seq: number; hash: string }> {
+  const last = await db.selectFrom('audit').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+  return last === undefined ? { seq: 0, hash: GENESIS_HASH } : { seq: Number(last.seq), hash: last.hash };
 }

@@ -7,9 +7,10 @@ import Database from 'better-sqlite3';
 import { ManualClock } from '../../shared/clock.js';
 import { verifyAuditChain } from '../audit-chain.js';
 import { runStoreContract } from '../store.case.test.js';
-import { iso, makeAlert, makeEvent } from '../testdata/fixtures.js';
+import { iso, makeAlert, makeEvent, makeTelemetryRow } from '../testdata/fixtures.js';
 import { PURGE_CHUNK } from './event-queries.js';
 import { createSqliteStore } from './sqlite-store.js';
+import { FOLD_CHUNK } from './telemetry-queries.js';
 
 runStoreContract('sqlite :memory:', ({ clock }) => Promise.resolve(createSqliteStore({ path: ':memory:', clock })));
 
@@ -90,6 +91,23 @@ describe('sqlite specifics', () => {
     assert.equal((await insert).inserted, 1);
     assert.deepEqual(order, ['insert', 'purge']);
     assert.equal((await store.stats()).events, 51);
+    await store.close();
+  });
+
+  test('downsampleTelemetry folds in chunks and lets other writes in between them', async () => {
+    const store = createSqliteStore({ path: ':memory:' });
+    await store.migrate();
+    const t0 = Date.UTC(2026, 0, 1);
+    const n = FOLD_CHUNK * 3 + 7;
+    await store.telemetry.insertTelemetry(Array.from({ length: n }, (_, i) => makeTelemetryRow({ ts: t0 + i * 1000, resolution_s: 1, avg: { cpu_pct: 1 }, max: { cpu_pct: i } })));
+    const order: string[] = [];
+    const fold = store.telemetry.downsampleTelemetry(1, 3600, t0 + n * 1000).then((x) => (order.push('fold'), x));
+    const write = store.appendAudit({ actor: 'cli', action: 'a', target: 't', origin: 'cli' }).then(() => order.push('write'));
+    assert.equal(await fold, n);
+    await write;
+    assert.deepEqual(order, ['write', 'fold']);
+    const [bucket] = await store.telemetry.queryTelemetry({ agent_id: 'web01', resolution_s: 3600, limit: 10 });
+    assert.deepEqual({ ts: bucket?.ts, avg: bucket?.avg, max: bucket?.max }, { ts: t0, avg: { cpu_pct: 1 }, max: { cpu_pct: n - 1 } });
     await store.close();
   });
 

@@ -14,6 +14,7 @@ import * as decisions from './decision-queries.js';
 import * as events from './event-queries.js';
 import * as offsets from './offset-queries.js';
 import { withStatementCache } from './statement-cache.js';
+import { createSubStores } from './sub-stores.js';
 import { sqliteCode, toStoreError } from './sqlite-errors.js';
 
 export interface SqliteStoreOptions {
@@ -196,10 +197,13 @@ export function createSqliteStore(opts: SqliteStoreOptions): SqliteStore {
 
     appendAudit: (input) => guard('appendAudit', 'write', () => audit.appendAudit(db, input, clock.now())),
     listAudit: (q) => guard('listAudit', 'read', () => audit.listAudit(db, q)),
+    auditHead: () => guard('auditHead', 'read', () => audit.auditHead(db)),
 
     getOffset: (source) => guard('getOffset', 'read', () => offsets.getOffset(db, source)),
     saveOffset: (o) => guard('saveOffset', 'write', () => offsets.saveOffset(db, o)),
 
     stats: () => guard('stats', 'read', stats),
+
+    ...createSubStores(db, guard),
   };
 }

@@ -9,6 +9,7 @@ export function registerAlertRoutes(app: ZodApp, deps: Pick<ApiDeps, 'store'>): 
   app.get(
     '/api/v1/alerts',
     {
+      config: { auth: 'alerts:read' },
       schema: {
         tags: ['alerts'],
         summary: 'List alerts, newest first',
@@ -23,6 +24,7 @@ export function registerAlertRoutes(app: ZodApp, deps: Pick<ApiDeps, 'store'>): 
   app.get(
     '/api/v1/alerts/:id',
     {
+      config: { auth: 'alerts:read' },
       schema: {
         tags: ['alerts'],
         summary: 'One alert with its evidence',

@@ -1,3 +1,5 @@
+import { actorOf } from '../../../auth/principal.js';
+import { principalOf } from '../../auth/authenticate.js';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ErrorBodySchema } from '@dio/protocol';
@@ -12,10 +14,14 @@ export function errorResponses<S extends number>(...statuses: S[]): Record<S, ty
 
 const ERROR_TEXT: Record<number, string> = {
   400: 'invalid request (request.invalid, request.malformed_json, …)',
+  401: 'not authenticated, or the credentials are not valid (auth.*, agent.*)',
+  403: 'authenticated, but not allowed (auth.forbidden, …)',
   404: 'not found',
   409: 'conflict',
   413: 'request body too large (request.too_large)',
   415: 'unsupported Content-Type or Content-Encoding',
+  423: 'account locked after repeated failed logins (auth.locked)',
+  429: 'too many attempts; see Retry-After',
   500: 'internal error',
   503: 'overloaded or unavailable; see Retry-After',
 };
@@ -23,10 +29,7 @@ const ERROR_TEXT: Record<number, string> = {
 /** Ids of alerts and decisions in paths. */
 export const IdParamsSchema = z.object({ id: z.string().min(1).max(64) }).strict();
 
-/**
- * Who is calling. Until authentication lands every API caller is "api:anonymous"; the client
- * address still goes into the audit trail. Auth will replace this one function.
- */
+/** Who is calling and from where, for the audit trail (routes behind auth always have a principal). */
 export function requestActor(req: FastifyRequest): Actor {
-  return { actor: 'api:anonymous', origin: req.ip };
+  return { actor: actorOf(principalOf(req)), origin: req.ip };
 }

@@ -33,7 +33,7 @@ describe('POST /api/v1/decisions', () => {
     assert.equal(d.value, '198.51.100.9');
     assert.equal(d.duration_s, 1800);
     assert.equal(d.reason, 'scanner');
-    assert.deepEqual(decisions.calls[0]!.by, { actor: 'api:anonymous', origin: '127.0.0.1' });
+    assert.deepEqual(decisions.calls[0]!.by, { actor: 'apikey:test-admin', origin: '127.0.0.1' });
     assert.deepEqual(seen, ['decision']);
     await app.close();
   });

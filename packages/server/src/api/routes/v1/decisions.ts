@@ -1,4 +1,5 @@
-import { DecisionFilterSchema, DecisionSchema, NewDecisionSchema, pageSchema } from '@dio/protocol';
+import { z } from 'zod';
+import { AgentEnforcementSchema, DecisionFilterSchema, DecisionSchema, NewDecisionSchema, pageSchema } from '@dio/protocol';
 import { AppError } from '../../../shared/app-error.js';
 import type { ApiDeps } from '../../deps.js';
 import type { ZodApp } from '../../zod-app.js';
@@ -9,6 +10,7 @@ export function registerDecisionRoutes(app: ZodApp, deps: Pick<ApiDeps, 'store' 
   app.get(
     '/api/v1/decisions',
     {
+      config: { auth: 'decisions:read' },
       schema: {
         tags: ['decisions'],
         summary: 'List decisions, newest first',
@@ -22,6 +24,7 @@ export function registerDecisionRoutes(app: ZodApp, deps: Pick<ApiDeps, 'store' 
   app.post(
     '/api/v1/decisions',
     {
+      config: { auth: 'decisions:write' },
       schema: {
         tags: ['decisions'],
         summary: 'Ban an IP or range by hand',
@@ -39,6 +42,7 @@ export function registerDecisionRoutes(app: ZodApp, deps: Pick<ApiDeps, 'store' 
   app.delete(
     '/api/v1/decisions/:id',
     {
+      config: { auth: 'decisions:write' },
       schema: {
         tags: ['decisions'],
         summary: 'Delete a decision (unban)',
@@ -50,6 +54,28 @@ export function registerDecisionRoutes(app: ZodApp, deps: Pick<ApiDeps, 'store' 
       const removed = await deps.decisions.remove(req.params.id, requestActor(req));
       if (!removed) throw new AppError('decision.not_found', `no decision with id ${req.params.id}`, { status: 404 });
       return removed;
+    },
+  );
+
+  app.get(
+    '/api/v1/decisions/:id',
+    { config: { auth: 'decisions:read' }, schema: { tags: ['decisions'], summary: 'One decision', params: IdParamsSchema, response: { 200: DecisionSchema, ...errorResponses(400, 401, 403, 404) } } },
+    async (req) => {
+      const d = await deps.store.getDecision(req.params.id);
+      if (!d) throw new AppError('decision.not_found', `no decision with id ${req.params.id}`, { status: 404 });
+      return d;
+    },
+  );
+
+  app.get(
+    '/api/v1/decisions/:id/enforcement',
+    {
+      config: { auth: 'decisions:read' },
+      schema: { tags: ['decisions'], summary: 'Enforcement of a decision on each agent', params: IdParamsSchema, response: { 200: z.object({ items: z.array(AgentEnforcementSchema) }), ...errorResponses(400, 401, 403, 404) } },
+    },
+    async (req) => {
+      if (!(await deps.store.getDecision(req.params.id))) throw new AppError('decision.not_found', `no decision with id ${req.params.id}`, { status: 404 });
+      return { items: await deps.store.feed.listEnforcement({ decision_id: req.params.id, limit: 10_000 }) };
     },
   );
 }

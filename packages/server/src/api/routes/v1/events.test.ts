@@ -15,7 +15,7 @@ describe('POST /api/v1/events', () => {
     assert.deepEqual(r.json(), { accepted: 2, duplicate: false });
     assert.equal((await store.stats()).events, 2);
     assert.equal(ingest.calls[0]!.batchId, undefined);
-    assert.deepEqual(ingest.calls[0]!.by, { actor: 'api:anonymous', origin: '127.0.0.1' });
+    assert.deepEqual(ingest.calls[0]!.by, { actor: 'apikey:test-admin', origin: '127.0.0.1' });
     await app.close();
   });
 

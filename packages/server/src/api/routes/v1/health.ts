@@ -15,6 +15,7 @@ export function registerHealthRoutes(app: ZodApp, deps: Pick<ApiDeps, 'health' |
   app.get(
     '/api/v1/health',
     {
+      config: { auth: 'public' },
       schema: {
         tags: ['system'],
         summary: 'Health of the process and its components',
@@ -35,7 +36,7 @@ export function registerHealthRoutes(app: ZodApp, deps: Pick<ApiDeps, 'health' |
     },
   );
 
-  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
+  app.get('/metrics', { config: { auth: 'system:read' }, schema: { hide: true } }, async (_req, reply) => {
     const text = await deps.metrics.registry.metrics();
     return reply.type(deps.metrics.registry.contentType).send(text);
   });

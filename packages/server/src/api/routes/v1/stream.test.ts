@@ -28,7 +28,7 @@ function rawGet(url: string): Promise<{ status: number; headers: Record<string, 
 describe('GET /api/v1/stream (SSE, real socket)', () => {
   test('delivers an alert published on the LiveStream within 1 s', async () => {
     const t = await listening();
-    const client = await SseClient.connect(`${t.base}/api/v1/stream`);
+    const client = await SseClient.connect(`${t.base}/api/v1/stream?access_token=${t.adminKey}`);
     try {
       assert.equal(client.res.statusCode, 200);
       assert.match(String(client.res.headers['content-type']), /^text\/event-stream/);
@@ -51,7 +51,7 @@ describe('GET /api/v1/stream (SSE, real socket)', () => {
 
   test('decisions made through the API arrive as decision / decision_deleted events', async () => {
     const t = await listening();
-    const client = await SseClient.connect(`${t.base}/api/v1/stream`);
+    const client = await SseClient.connect(`${t.base}/api/v1/stream?access_token=${t.adminKey}`);
     try {
       await waitFor(() => t.stream.listeners.size === 1, 5000, 'subscription');
       const made = await t.app.inject({ method: 'POST', url: '/api/v1/decisions', payload: { value: '198.51.100.4' } });
@@ -67,7 +67,7 @@ describe('GET /api/v1/stream (SSE, real socket)', () => {
 
   test('sends heartbeat comments', async () => {
     const t = await listening({ streamHeartbeatMs: 20 });
-    const client = await SseClient.connect(`${t.base}/api/v1/stream`);
+    const client = await SseClient.connect(`${t.base}/api/v1/stream?access_token=${t.adminKey}`);
     try {
       await waitFor(() => client.comments.includes('heartbeat'), 5000, 'heartbeat');
     } finally {
@@ -78,16 +78,16 @@ describe('GET /api/v1/stream (SSE, real socket)', () => {
 
   test('beyond maxStreamClients → 503 stream.too_many_clients with Retry-After; a freed slot is reusable', async () => {
     const t = await listening({ maxStreamClients: 1 });
-    const first = await SseClient.connect(`${t.base}/api/v1/stream`);
+    const first = await SseClient.connect(`${t.base}/api/v1/stream?access_token=${t.adminKey}`);
     try {
       await waitFor(() => t.stream.listeners.size === 1, 5000, 'first client');
-      const second = await rawGet(`${t.base}/api/v1/stream`);
+      const second = await rawGet(`${t.base}/api/v1/stream?access_token=${t.adminKey}`);
       assert.equal(second.status, 503);
       assert.equal(second.headers['retry-after'], '5');
       assert.equal(JSON.parse(second.body).error.code, 'stream.too_many_clients');
       first.close();
       await waitFor(() => t.stream.listeners.size === 0, 5000, 'slot freed');
-      const third = await SseClient.connect(`${t.base}/api/v1/stream`);
+      const third = await SseClient.connect(`${t.base}/api/v1/stream?access_token=${t.adminKey}`);
       assert.equal(third.res.statusCode, 200);
       third.close();
       const metrics = await t.metrics.registry.metrics();
@@ -100,8 +100,8 @@ describe('GET /api/v1/stream (SSE, real socket)', () => {
 
   test('a client that stops reading is disconnected once its buffer passes the bound', async () => {
     const t = await listening({ streamClientBufferBytes: 64 * 1024 });
-    const slow = await SseClient.connect(`${t.base}/api/v1/stream`);
-    const fast = await SseClient.connect(`${t.base}/api/v1/stream`);
+    const slow = await SseClient.connect(`${t.base}/api/v1/stream?access_token=${t.adminKey}`);
+    const fast = await SseClient.connect(`${t.base}/api/v1/stream?access_token=${t.adminKey}`);
     try {
       await waitFor(() => t.stream.listeners.size === 1 && slow.retry !== undefined && fast.retry !== undefined, 5000, 'clients');
       slow.res.pause();
@@ -135,7 +135,7 @@ describe('GET /api/v1/stream (SSE, real socket)', () => {
 
   test('app.close() ends open streams instead of hanging', async () => {
     const t = await listening();
-    const client = await SseClient.connect(`${t.base}/api/v1/stream`);
+    const client = await SseClient.connect(`${t.base}/api/v1/stream?access_token=${t.adminKey}`);
     await waitFor(() => t.stream.listeners.size === 1, 5000, 'subscription');
     await t.app.close();
     await waitFor(() => client.closed, 5000, 'client closed');
@@ -147,7 +147,7 @@ describe('GET /api/v1/stream/ws (WebSocket)', () => {
   test('sends the same messages as JSON text frames', async () => {
     const t = await createTestApi();
     await t.app.ready(); // injectWS routes directly; it does not make the app ready itself
-    const ws = await t.app.injectWS('/api/v1/stream/ws');
+    const ws = await t.app.injectWS(`/api/v1/stream/ws?access_token=${t.adminKey}`);
     try {
       const frames: string[] = [];
       ws.on('message', (data: Buffer, isBinary: boolean) => {
@@ -170,10 +170,10 @@ describe('GET /api/v1/stream/ws (WebSocket)', () => {
   test('refused with 503 before the upgrade when the hub is full', async () => {
     const t = await createTestApi({ limits: { maxStreamClients: 1 } });
     await t.app.ready();
-    const first = await t.app.injectWS('/api/v1/stream/ws');
+    const first = await t.app.injectWS(`/api/v1/stream/ws?access_token=${t.adminKey}`);
     try {
       await waitFor(() => t.stream.listeners.size === 1, 5000, 'first');
-      await assert.rejects(t.app.injectWS('/api/v1/stream/ws'), /503/);
+      await assert.rejects(t.app.injectWS(`/api/v1/stream/ws?access_token=${t.adminKey}`), /503/);
     } finally {
       first.terminate();
       await t.app.close();

@@ -23,6 +23,7 @@ export function registerStreamRoutes(app: ZodApp, hub: StreamHub, opts: { retryM
     {
       // A HEAD would hold a slot with a body nobody reads.
       exposeHeadRoute: false,
+      config: { auth: 'alerts:read', queryToken: true },
       schema: { tags: ['stream'], summary: 'Live alerts and decisions (text/event-stream)', description: STREAM_DOC, response: errorResponses(503) },
     },
     (req, reply) => {
@@ -46,6 +47,7 @@ export function registerStreamRoutes(app: ZodApp, hub: StreamHub, opts: { retryM
   app.route({
     method: 'GET',
     url: '/api/v1/stream/ws',
+    config: { auth: 'alerts:read', queryToken: true },
     schema: { tags: ['stream'], summary: 'Live alerts and decisions over WebSocket', description: 'Upgrade to WebSocket; frames are `{"type","id","data"}` JSON text.' },
     // Refuse before the upgrade so the client gets a plain 503 with Retry-After.
     preValidation: (_req: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void) => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { auditHash, GENESIS_HASH, verifyAuditChain } from '../../audit-chain.js';
-import type { AuditRecord } from '../../port.js';
+import type { AuditQuery, AuditRecord } from '../../port.js';
 import { rejectsWith, type EnvRef } from './helpers.js';
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -46,6 +46,39 @@ export function auditContract(env: EnvRef): void {
       }
       assert.equal(paged.length, 12);
       assert.deepEqual(verifyAuditChain(paged), { ok: true });
+    });
+
+    test('listAudit filters by target (exact, or prefix ending in ":") and by time (since inclusive, until exclusive)', async () => {
+      const { store, clock } = env();
+      const targets = ['agent:web01', 'agent:web02', 'agent:', 'agentsx:1', 'Agent:web03', 'decision:d1', 'agent_x:1', 'a%:1', 'agent:web01:sub'];
+      for (const [i, target] of targets.entries()) {
+        clock.set(T0 + i * 1000);
+        await store.appendAudit({ actor: 'cli', action: 'agent.update', target, origin: 'cli' });
+      }
+      const seqs = async (q: Omit<AuditQuery, 'limit'>) => (await store.listAudit({ limit: 100, ...q })).map((r) => r.seq);
+      assert.deepEqual(await seqs({ target: 'agent:web01' }), [1], 'no trailing colon: exact');
+      assert.deepEqual(await seqs({ target: 'agent:' }), [1, 2, 3, 9], 'prefix, case-sensitive');
+      assert.deepEqual(await seqs({ target: 'agent:web01:' }), [9]);
+      assert.deepEqual(await seqs({ target: 'agent_x:' }), [7], '_ is not a wildcard');
+      assert.deepEqual(await seqs({ target: 'a%:' }), [8], '% is not a wildcard');
+      assert.deepEqual(await seqs({ target: 'agent' }), []);
+      assert.deepEqual(await seqs({ since: T0 + 2000, until: T0 + 4000 }), [3, 4]);
+      assert.deepEqual(await seqs({ since: T0 + 2500 }), [4, 5, 6, 7, 8, 9]);
+      assert.deepEqual(await seqs({ until: T0 + 1 }), [1]);
+      assert.deepEqual(await seqs({ target: 'agent:', since: T0 + 1000, since_seq: 2 }), [3, 9]);
+      assert.deepEqual(await seqs({ since: -1e20, until: 1e20 }), [1, 2, 3, 4, 5, 6, 7, 8, 9], 'bounds beyond the ISO range are clamped');
+      await rejectsWith(store.listAudit({ limit: 10, since: Number.NaN }), 'store.invalid_input', 400);
+    });
+
+    test('auditHead is the newest seq and hash (0 and the genesis hash when empty)', async () => {
+      const { store } = env();
+      assert.deepEqual(await store.auditHead(), { seq: 0, hash: GENESIS_HASH });
+      await store.appendAudit({ actor: 'cli', action: 'a', target: 't', origin: 'cli' });
+      const r2 = await store.appendAudit({ actor: 'cli', action: 'b', target: 't', origin: 'cli' });
+      assert.deepEqual(await store.auditHead(), { seq: 2, hash: r2.hash });
+      const head = await store.auditHead();
+      const r3 = await store.appendAudit({ actor: 'cli', action: 'c', target: 't', origin: 'cli' });
+      assert.deepEqual(verifyAuditChain([r3], { anchor: head }), { ok: true }, 'the head anchors a later tail');
     });
 
     test('verifyAuditChain finds an edited, a deleted and a reordered record', async () => {
