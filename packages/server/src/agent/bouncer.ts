@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { DecisionFeedSchema, DecisionSchema, type Decision, type DecisionFeed, type EnforcementReport } from '@dio/protocol';
-import { writePrivateFile } from '../auth/bootstrap.js';
+import { writePrivateFile } from '../shared/private-file.js';
 import { createMemoryBroker } from '../broker/memory/memory-broker.js';
 import { jsonCodec } from '../broker/port.js';
 import type { Responder } from '../pipeline/respond/responder.js';
@@ -116,6 +116,7 @@ export function createBouncer(deps: { transport: AgentTransport; firewall: Firew
       // Anything the kernel holds that no active decision explains goes away.
       await responder!.reconcile();
     } else {
+      if (!feed.changes.length) return;
       for (const c of feed.changes) {
         cursor = c.seq;
         await apply(c.kind, c.decision);

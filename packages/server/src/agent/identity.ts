@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { AgentIdSchema, Ed25519KeySchema } from '@dio/protocol';
-import { writePrivateFile } from '../auth/bootstrap.js';
+import { writePrivateFile } from '../shared/private-file.js';
 import { generateEd25519, rawPublicKey } from '../shared/agent-signature.js';
 import { AppError } from '../shared/app-error.js';
 

@@ -2,7 +2,7 @@ import { verify, type KeyObject } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TASK_TYPES, type TaskEnvelope, type TaskReport } from '@dio/protocol';
-import { writePrivateFile } from '../auth/bootstrap.js';
+import { writePrivateFile } from '../shared/private-file.js';
 import { errorMessage, isAppError } from '../shared/app-error.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';

@@ -1,4 +1,5 @@
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { LOCAL_KEY_FILE, writePrivateFile } from '../shared/private-file.js';
 import { join } from 'node:path';
 import { PasswordSchema } from '@dio/protocol';
 import { AppError } from '../shared/app-error.js';
@@ -40,8 +41,6 @@ export function readPasswordFile(path: string): string {
   }
 }
 
-export const LOCAL_KEY_FILE = 'cli.key';
-
 /**
  * The key `dio` commands on this host use to talk to the local `dio up` without a login, kept in
  * <data_dir>/cli.key with mode 0600 — whoever can read the data directory owns this DIO anyway
@@ -67,17 +66,4 @@ export async function ensureLocalCliKey(deps: { store: Store; clock: Clock; data
   await deps.store.appendAudit({ ...SYSTEM, action: 'apikey.create', target: `apikey:${id}`, after: { name: 'local-cli', role: 'admin', file: path } });
   writePrivateFile(path, `${key}\n`);
   return path;
-}
-
-/** Atomic write of a file only its owner can read. */
-export function writePrivateFile(path: string, content: string): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  const fd = openSync(tmp, 'w', 0o600);
-  try {
-    writeSync(fd, content);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
 }

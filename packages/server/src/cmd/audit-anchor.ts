@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writePrivateFile } from '../auth/bootstrap.js';
+import { writePrivateFile } from '../shared/private-file.js';
 import { errorMessage } from '../shared/app-error.js';
 import type { Logger } from '../shared/logger.js';
 import type { Store } from '../storage/port.js';

@@ -3,7 +3,6 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config/load-config.js';
 import { verifyStoredAudit, type AuditVerification } from '../storage/audit-verify.js';
 import type { AuditRecord } from '../storage/port.js';
-import { createSqliteStore } from '../storage/sqlite/sqlite-store.js';
 import { readAuditAnchor } from './audit-anchor.js';
 import { clientFor, emit, qs, SERVER_HELP } from './client-context.js';
 import { parseOutputFormat, renderTable } from './output.js';
@@ -46,6 +45,8 @@ export function registerAuditCommands(program: Command): void {
       if (o.dataDir || o.db) {
         const dataDir = o.dataDir ?? loadConfig({ file: process.env.DIO_CONFIG ?? 'dio.yaml' }).config.data_dir;
         const path = o.db ?? join(dataDir, 'dio.db');
+        // Loaded on demand: the SQLite driver is not something every dio command should pay for.
+        const { createSqliteStore } = await import('../storage/sqlite/sqlite-store.js');
         const store = createSqliteStore({ path, readonly: true });
         try {
           report(await verifyStoredAudit(store, o.db ? undefined : readAuditAnchor(dataDir)), path, o.output);

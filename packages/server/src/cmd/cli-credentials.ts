@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { TokenResponse } from '@dio/protocol';
-import { LOCAL_KEY_FILE, writePrivateFile } from '../auth/bootstrap.js';
+import { LOCAL_KEY_FILE, writePrivateFile } from '../shared/private-file.js';
 import { AppError } from '../shared/app-error.js';
 import type { ClientCredentials } from './api-client.js';
 

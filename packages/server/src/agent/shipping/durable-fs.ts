@@ -70,7 +70,7 @@ export async function acquirePidLock(path: string): Promise<() => Promise<void>>
     }
     const pid = Number((await readFile(path, 'utf8').catch(() => '')).trim());
     if (Number.isSafeInteger(pid) && pid > 0 && processAlive(pid)) {
-      throw new AppError('spool.locked', `${path}: the spool is in use by process ${pid}; stop it first (or remove the file if that process is not a DIO agent)`, { status: 409 });
+      throw new AppError('spool.locked', `${path}: in use by process ${pid} (another DIO agent on this state directory?); stop it first (or remove the file if that process is not a DIO agent)`, { status: 409 });
     }
     await unlinkIfExists(path);
   }

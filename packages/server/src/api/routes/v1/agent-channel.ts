@@ -52,9 +52,10 @@ export function registerAgentChannelRoutes(app: ZodApp, deps: Pick<ApiDeps, 'fle
       config: { auth: 'agent:self' },
       schema: { tags: ['agent channel'], summary: 'Decision changes after a cursor (long poll with wait)', description: 'Without a cursor (or with one older than the retained log, or ahead of it) the answer is reset=true with every active decision and the cursor to resume from.', querystring: FeedQuery, response: { 200: DecisionFeedSchema, ...errorResponses(400, 401, 403) } },
     },
-    async (req) => {
+    async (req, reply) => {
+      // The response's close, not the request's: a request emits close as soon as its body was read.
       const ctrl = new AbortController();
-      req.raw.once('close', () => ctrl.abort());
+      reply.raw.once('close', () => ctrl.abort());
       return feed.read(req.query.cursor, req.query.wait * 1000, ctrl.signal);
     },
   );

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { jsonCodec } from '../../../broker/port.js';
 import { DECISIONS_SUBJECT } from '../../../pipeline/alert-flow.js';
 import { ManualClock } from '../../../shared/clock.js';
+import { createSignedClient } from '../../../agent/signed-client.js';
 import { createTestApi, sampleDecision } from '../../testing/fakes.js';
 import { enrollTestAgent } from '../../testing/test-agent.js';
 
@@ -38,6 +39,21 @@ describe('decision feed for agents', () => {
     assert.deepEqual(next.json().changes.map((c: { kind: string }) => c.kind), ['removed']);
     const empty = await a.request('GET', `/api/v1/agent/decisions?cursor=${next.json().cursor}&wait=0`);
     assert.deepEqual(empty.json().changes, []);
+    await t.app.close();
+  });
+
+  test('over a real socket, a caught-up long poll waits for its timeout instead of returning at once', async () => {
+    const t = await createTestApi();
+    const a = await enrollTestAgent(t.app, { id: 'web01' });
+    await t.app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = t.app.server.address() as { port: number };
+    const client = createSignedClient({ server: `http://127.0.0.1:${port}`, agentId: 'web01', privateKey: a.privateKey, userAgent: 'test' });
+    const first = await client.request<{ cursor: number }>('GET', '/api/v1/agent/decisions');
+    const started = Date.now();
+    const r = await client.request<{ changes: unknown[] }>('GET', `/api/v1/agent/decisions?cursor=${first.body!.cursor}&wait=1`);
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.body!.changes, []);
+    assert.ok(Date.now() - started >= 900, `answered after ${Date.now() - started} ms`);
     await t.app.close();
   });
 
