@@ -25,6 +25,12 @@ await build({
   format: 'esm',
   target: 'node20',
   sourcemap: 'linked',
+  // Whitespace-minified and ASCII-only: V8 keeps every module's source text in memory, and one
+  // non-ASCII character makes a whole chunk a two-byte string (the agent's idle RSS is the budget).
+  // Names and syntax are kept so stack traces stay readable; the source map maps them back.
+  minifyWhitespace: true,
+  charset: 'ascii',
+  legalComments: 'none',
   external,
   banner: { js: "import { createRequire as __dioCreateRequire } from 'node:module'; const require = __dioCreateRequire(import.meta.url);" },
   logLevel: 'warning',

@@ -3,13 +3,14 @@ import { parseEnrollmentToken } from '../auth/credentials.js';
 import { keyFingerprint } from '../shared/agent-signature.js';
 import { AppError } from '../shared/app-error.js';
 import { readEnrollment, writeEnrollment, type EnrollmentState } from './identity.js';
+import { send } from './signed-client.js';
 
 /**
  * Enrolls this agent once: sends the token and the public key, checks that the key the server
  * answers with is the one the token names (fingerprint), and pins it in the state directory.
  * Later starts reuse the pinned state; a token is only needed again after `dio agents delete`.
  */
-export async function enrollOnce(o: { server: string; token?: string; stateDir: string; request: Omit<EnrollRequest, 'token'>; fetchImpl?: typeof fetch }): Promise<EnrollmentState> {
+export async function enrollOnce(o: { server: string; token?: string; stateDir: string; request: Omit<EnrollRequest, 'token'> }): Promise<EnrollmentState> {
   const server = o.server.replace(/\/+$/, '');
   const existing = readEnrollment(o.stateDir);
   if (existing) {
@@ -24,19 +25,14 @@ export async function enrollOnce(o: { server: string; token?: string; stateDir: 
   if (!o.token) throw new AppError('agent.not_enrolled', `this agent is not enrolled yet: pass --token (create one on the server with \`dio agents token create\`)`, { status: 400 });
   const parsed = parseEnrollmentToken(o.token.trim());
   if (!parsed) throw new AppError('agent.bad_token', 'that is not a DIO enrollment token (expected dio_et_….<fingerprint>)', { status: 400 });
-  let res: Response;
+  const res = await send(new URL(server), 'POST', '/api/v1/agent/enroll', { 'content-type': 'application/json' }, Buffer.from(JSON.stringify({ ...o.request, token: o.token.trim() })), 30_000);
+  let body: { error?: { code: string; message: string } } | undefined;
   try {
-    res = await (o.fetchImpl ?? fetch)(`${server}/api/v1/agent/enroll`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ ...o.request, token: o.token.trim() }),
-      signal: AbortSignal.timeout(30_000),
-    });
-  } catch (e) {
-    throw new AppError('agent.unreachable', `cannot reach the DIO server at ${server}: ${(e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message}`, { status: 503 });
+    body = JSON.parse(res.text) as typeof body;
+  } catch {
+    body = undefined;
   }
-  const body = (await res.json().catch(() => undefined)) as { error?: { code: string; message: string } } | undefined;
-  if (!res.ok) throw new AppError(body?.error?.code ?? 'agent.enroll_failed', `enrollment refused: ${body?.error?.message ?? `HTTP ${res.status}`}`, { status: res.status });
+  if (res.status < 200 || res.status > 299) throw new AppError(body?.error?.code ?? 'agent.enroll_failed', `enrollment refused: ${body?.error?.message ?? `HTTP ${res.status}`}`, { status: res.status });
   const ok = EnrollResponseSchema.safeParse(body);
   if (!ok.success) throw new AppError('agent.enroll_failed', 'the server sent an invalid enrollment answer', { status: 502 });
   if (keyFingerprint(ok.data.server_key) !== parsed.fingerprint) {

@@ -53,10 +53,12 @@ export function createSignedClient(opts: { server: string; agentId: string; priv
 
 /** Bodies larger than this from the server are cut off (a decision reset of ~1M bans is ~400 MB; stay well under). */
 const MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
-// node:http rather than fetch: it keeps the agent ~7 MB smaller (no undici) and does keep-alive just as well.
+// node:http rather than fetch: fetch loads undici, whose WebAssembly HTTP parser alone costs the agent
+// ~15 MB resident and a ~30 MB start-up peak; node:http does keep-alive just as well.
 const agents = { 'http:': new HttpAgent({ keepAlive: true, maxSockets: 4 }), 'https:': new HttpsAgent({ keepAlive: true, maxSockets: 4 }) };
 
-function send(url: URL, method: string, path: string, headers: Record<string, string>, body: Uint8Array | undefined, timeoutMs: number, signal?: AbortSignal): Promise<{ status: number; text: string; retryAfter: string | undefined }> {
+/** One HTTP exchange with the server over the shared keep-alive pool; network failures become `agent.unreachable`. */
+export function send(url: URL, method: string, path: string, headers: Record<string, string>, body: Uint8Array | undefined, timeoutMs: number, signal?: AbortSignal): Promise<{ status: number; text: string; retryAfter: string | undefined }> {
   const base = `${url.protocol}//${url.host}`;
   return new Promise((resolve, reject) => {
     const fail = (why: string, cause?: unknown) => reject(new AppError('agent.unreachable', `cannot reach the DIO server at ${base}: ${why}`, { status: 503, cause }));

@@ -239,7 +239,8 @@ class Spool implements DiskSpool {
     while (this.entries.length > 0) {
       const e = this.entries[0]!;
       if (this.cache?.seq === e.seq) return this.cache;
-      e.seg.fh ??= await open(e.seg.path, 'r');
+      // The newest segment is also the one appended to: its handle must be writable (see write()).
+      e.seg.fh ??= await open(e.seg.path, e.seg === this.segments[this.segments.length - 1] ? 'r+' : 'r');
       const buf = Buffer.allocUnsafe(e.len);
       const { bytesRead } = await e.seg.fh.read(buf, 0, e.len, e.pos);
       const d = bytesRead === e.len ? decodeRecordAt(buf, 0) : undefined;
