@@ -5,7 +5,7 @@ import type { Logger } from '../shared/logger.js';
 import type { Store } from '../storage/port.js';
 import type { UserRecord } from '../storage/port-auth.js';
 import type { AccessTokens } from './access-tokens.js';
-import { isRefreshToken, newRefreshToken, parseApiKey, randomSecret, sameDigest, sha256Hex } from './credentials.js';
+import { canonicalUsername, isRefreshToken, newRefreshToken, parseApiKey, randomSecret, sameDigest, sha256Hex } from './credentials.js';
 import { LoginLimiter } from './login-limiter.js';
 import { burnPasswordCheck, verifyPassword } from './password.js';
 import type { Principal } from './principal.js';
@@ -79,7 +79,7 @@ export function createAuthService(deps: { store: Store; tokens: AccessTokens; po
         fail('login_rate_limited');
         throw new AppError('auth.rate_limited', `too many login attempts from ${origin}; try again in ${wait} s`, { status: 429, details: { retry_after_s: wait } });
       }
-      const user = await store.auth.getUserByName(username);
+      const user = await store.auth.getUserByName(canonicalUsername(username));
       if (!user) {
         await burnPasswordCheck(password);
         fail('unknown_user');

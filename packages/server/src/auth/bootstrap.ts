@@ -5,7 +5,7 @@ import { PasswordSchema } from '@dio/protocol';
 import { AppError } from '../shared/app-error.js';
 import type { Clock } from '../shared/clock.js';
 import type { Store } from '../storage/port.js';
-import { newApiKey, parseApiKey, randomSecret, sameDigest } from './credentials.js';
+import { canonicalUsername, newApiKey, parseApiKey, randomSecret, sameDigest } from './credentials.js';
 import { hashPassword } from './password.js';
 
 const SYSTEM = { actor: 'system:bootstrap', origin: 'local' };
@@ -26,7 +26,7 @@ export async function ensureAdmin(deps: { store: Store; clock: Clock; newId: () 
     throw new AppError('config.invalid', 'the admin password (DIO_ADMIN_PASSWORD or auth.admin_password_file) must be 12-1024 characters', { status: 400 });
   }
   const now = deps.clock.now();
-  const rec = { id: deps.newId(), username: deps.username, password_hash: await hashPassword(password), role: 'admin' as const, disabled: false, created_at: now, updated_at: now, last_login_at: null, failed_logins: 0, locked_until: null };
+  const rec = { id: deps.newId(), username: canonicalUsername(deps.username), password_hash: await hashPassword(password), role: 'admin' as const, disabled: false, created_at: now, updated_at: now, last_login_at: null, failed_logins: 0, locked_until: null };
   await deps.store.auth.insertUser(rec);
   await deps.store.appendAudit({ ...SYSTEM, action: 'user.create', target: `user:${rec.username}`, after: { username: rec.username, role: 'admin', password: generated ? 'generated' : 'provided' } });
   return generated === undefined ? { created: true } : { created: true, generatedPassword: generated };

@@ -54,3 +54,11 @@ export function parseEnrollmentToken(s: string): { hash: string; fingerprint: st
   const m = ENROLL_RE.exec(s);
   return m ? { hash: sha256Hex(m[1]!), fingerprint: m[2]! } : undefined;
 }
+
+/**
+ * User names are case-insensitive: stored and looked up in lower case, so "Alice" and "alice"
+ * can never be two accounts (one impersonating the other in an audit trail).
+ */
+export function canonicalUsername(name: string): string {
+  return name.toLowerCase();
+}

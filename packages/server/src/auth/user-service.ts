@@ -4,7 +4,7 @@ import { AppError } from '../shared/app-error.js';
 import type { Clock } from '../shared/clock.js';
 import type { Store } from '../storage/port.js';
 import type { ApiKeyRecord, UserRecord } from '../storage/port-auth.js';
-import { newApiKey } from './credentials.js';
+import { canonicalUsername, newApiKey } from './credentials.js';
 import { hashPassword, verifyPassword } from './password.js';
 
 const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
@@ -27,7 +27,7 @@ export function createUserService(deps: { store: Store; clock: Clock; newId: () 
   const { store, clock } = deps;
 
   async function get(username: string): Promise<UserRecord> {
-    const u = await store.auth.getUserByName(username);
+    const u = await store.auth.getUserByName(canonicalUsername(username));
     if (!u) throw new AppError('user.not_found', `no user named ${username}`, { status: 404 });
     return u;
   }
@@ -41,6 +41,7 @@ export function createUserService(deps: { store: Store; clock: Clock; newId: () 
 
   return {
     async create(input: { username: string; password: string; role: Role }, by: Actor): Promise<User> {
+      input = { ...input, username: canonicalUsername(input.username) };
       if (await store.auth.getUserByName(input.username)) throw new AppError('user.exists', `a user named ${input.username} already exists`, { status: 409 });
       const now = clock.now();
       const rec: UserRecord = { id: deps.newId(), username: input.username, password_hash: await hashPassword(input.password), role: input.role, disabled: false, created_at: now, updated_at: now, last_login_at: null, failed_logins: 0, locked_until: null };

@@ -36,6 +36,19 @@ describe('login, tokens and sessions', () => {
     await t.app.close();
   });
 
+  test('user names are case-insensitive: "Alice" is alice, never a second account', async () => {
+    const t = await withUser();
+    const dup = await t.app.inject({ method: 'POST', url: '/api/v1/users', payload: { username: 'Alice', password: PW, role: 'admin' } });
+    assert.equal(dup.statusCode, 409, dup.body);
+    assert.equal(dup.json().error.code, 'user.exists');
+    const r = await t.anonymous({ method: 'POST', url: '/api/v1/auth/login', payload: { username: 'ALICE', password: PW }, remoteAddress: '127.0.0.1' });
+    assert.equal(r.statusCode, 200, r.body);
+    assert.equal(r.json().user.username, 'alice');
+    const bob = await t.app.inject({ method: 'POST', url: '/api/v1/users', payload: { username: 'Bob', password: PW, role: 'viewer' } });
+    assert.equal(bob.json().username, 'bob');
+    await t.app.close();
+  });
+
   test('wrong password and unknown user get the same 401; no password hash ever leaves the API', async () => {
     const t = await withUser();
     const bad = await t.login('wrong password!!');
@@ -127,7 +140,9 @@ describe('login, tokens and sessions', () => {
     const key = created.json().key as string;
     assert.match(key, /^dio_ak_[A-Za-z0-9]{16}_[A-Za-z0-9_-]{43}$/);
     const rec = await t.store.auth.getApiKey(created.json().id);
-    assert.ok(rec && !JSON.stringify(rec).includes(key.split('_').pop()!), 'the secret is not stored');
+    // The secret is base64url and may itself contain "_": take everything after the 16-char id.
+    const secret = /^dio_ak_[A-Za-z0-9]{16}_(.+)$/.exec(key)![1]!;
+    assert.ok(rec && !JSON.stringify(rec).includes(secret), 'the secret is not stored');
     const h = { authorization: `Bearer ${key}` };
     assert.equal((await t.anonymous({ url: '/api/v1/alerts', headers: h })).statusCode, 200);
     assert.equal((await t.anonymous({ url: '/api/v1/alerts', headers: { 'x-api-key': key } })).statusCode, 200);
