@@ -5,7 +5,7 @@ import { prepareBatch, type BanTable } from '../ban-batch.js';
 import { parseIpOrCidr } from '@dio/protocol';
 import { cidrContains } from '../cidr.js';
 import { compareBans } from '../verify.js';
-import { nftInitScript, nftLayout, nftTeardownScript, parseNftSet, planNftApply, planNftSync } from './nft-script.js';
+import { nftInitScript, nftLayout, nftTeardownScript, parseNftSets, planNftApply, planNftSync } from './nft-script.js';
 
 const L = nftLayout();
 const NOW = Date.UTC(2026, 0, 1);
@@ -83,11 +83,13 @@ describe('nft scripts', () => {
       ],
     });
     assert.deepEqual(
-      parseNftSet(json, 'dio_ban_v4', NOW).map((e) => [e.value, e.expiresAt - NOW]),
+      parseNftSets(json, ['dio_ban_v4'], NOW).get('dio_ban_v4')!.map((e) => [e.value, e.expiresAt - NOW]),
       [['192.0.2.1', 89_000], ['10.0.0.0/8', 99_000], ['198.51.100.1', 5000], ['198.51.100.2', 5000], ['203.0.113.7', Infinity]],
     );
-    assert.deepEqual(parseNftSet(JSON.stringify({ nftables: [{ set: { name: 'dio_ban_v6', family: 'inet', table: 'dio' } }] }), 'dio_ban_v6', NOW), []);
-    assert.throws(() => parseNftSet('not json', 'dio_ban_v4', NOW), /could not read nft JSON/);
+    // An empty set has no "elem"; a set the output does not hold is null (the caller re-creates it).
+    const empty = parseNftSets(JSON.stringify({ nftables: [{ set: { name: 'dio_ban_v6', family: 'inet', table: 'dio' } }] }), ['dio_ban_v4', 'dio_ban_v6'], NOW);
+    assert.deepEqual([...empty], [['dio_ban_v4', null], ['dio_ban_v6', []]]);
+    assert.throws(() => parseNftSets('not json', ['dio_ban_v4'], NOW), /could not read nft JSON/);
   });
 
   test('sample batch: refresh, add, remove, nested', () => {

@@ -52,8 +52,9 @@ export function nftTeardownScript(l: NftLayout): string {
   return `add table inet ${l.table}\ndelete table inet ${l.table}\n`;
 }
 
-export function nftListArgs(l: NftLayout, family: 4 | 6): string[] {
-  return ['-j', 'list', 'set', 'inet', l.table, family === 4 ? l.v4 : l.v6];
+/** One `nft` run lists both sets (and the rules): half the processes of listing each set, on every batch and every verification. */
+export function nftListArgs(l: NftLayout): string[] {
+  return ['-j', 'list', 'table', 'inet', l.table];
 }
 
 type Scalar = string | { prefix: { addr: string; len: number } } | { range: [string, string] };
@@ -79,23 +80,27 @@ function scalarToCidrs(v: Scalar): Cidr[] {
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined);
 
 /**
- * Reads `nft -j list set …` output into entries (expiry from the kernel's remaining seconds,
- * which nft truncates). Hand-checked rather than schema-parsed: a full set is 65k elements and
- * this runs before every batch. Elements it cannot read are skipped.
+ * Reads `nft -j list table …` (or `list set …`) output into entries per set (expiry from the
+ * kernel's remaining seconds, which nft truncates); a set the output does not hold is `null`.
+ * Hand-checked rather than schema-parsed: a full set is 65k elements and this runs before every
+ * batch. Elements it cannot read are skipped.
  */
-export function parseNftSet(json: string, setName: string, now: number): StateEntry[] {
+export function parseNftSets(json: string, setNames: readonly string[], now: number): Map<string, StateEntry[] | null> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(json);
   } catch (e) {
-    throw new AppError('firewall.unexpected_output', `could not read nft JSON for set ${setName}`, { cause: e });
+    throw new AppError('firewall.unexpected_output', `could not read nft JSON for ${setNames.join(', ')}`, { cause: e });
   }
   const list = (parsed as { nftables?: unknown } | null)?.nftables;
-  if (!Array.isArray(list)) throw new AppError('firewall.unexpected_output', `nft JSON for set ${setName} has no "nftables" array`);
-  const out: StateEntry[] = [];
+  if (!Array.isArray(list)) throw new AppError('firewall.unexpected_output', `nft JSON for ${setNames.join(', ')} has no "nftables" array`);
+  const found = new Map<string, StateEntry[] | null>(setNames.map((n) => [n, null]));
   for (const obj of list as unknown[]) {
     const set = (obj as { set?: { name?: unknown; elem?: unknown } } | null)?.set;
-    if (!set || set.name !== setName || !Array.isArray(set.elem)) continue;
+    if (!set || typeof set.name !== 'string' || !found.has(set.name)) continue;
+    const out: StateEntry[] = found.get(set.name) ?? [];
+    found.set(set.name, out);
+    if (!Array.isArray(set.elem)) continue;
     for (const el of set.elem as unknown[]) {
       const wrapped = el !== null && typeof el === 'object' && 'elem' in el ? (el as { elem: { val?: unknown; timeout?: unknown; expires?: unknown } }).elem : { val: el };
       const val = asScalar(wrapped.val);
@@ -106,7 +111,7 @@ export function parseNftSet(json: string, setName: string, now: number): StateEn
       for (const cidr of scalarToCidrs(val)) out.push({ value: formatIpOrCidr(cidr), cidr, expiresAt });
     }
   }
-  return out;
+  return found;
 }
 
 export interface NftPlan {

@@ -46,7 +46,9 @@ describe('nftables firewall in a namespace: re-init with changed settings', { sk
 });
 
 describe('nftables firewall (no root: recorded commands)', () => {
-  const listJson = (set: string, elem: unknown[]) => JSON.stringify({ nftables: [{ metainfo: { version: '1.0.6' } }, { set: { family: 'inet', name: set, table: 'dio', elem } }] });
+  /** What `nft -j list table inet dio` prints: both sets, with these elements. */
+  const listJson = (v4: unknown[] = [], v6: unknown[] = []) =>
+    JSON.stringify({ nftables: [{ metainfo: { version: '1.0.6' } }, { table: { family: 'inet', name: 'dio' } }, { set: { family: 'inet', name: 'dio_ban_v4', table: 'dio', elem: v4 } }, { set: { family: 'inet', name: 'dio_ban_v6', table: 'dio', elem: v6 } }] });
 
   function recorder(respond: (c: Command) => CommandResult | Error) {
     const calls: Command[] = [];
@@ -60,15 +62,14 @@ describe('nftables firewall (no root: recorded commands)', () => {
 
   test('runs every command inside the namespace without a shell, scripts on stdin', async () => {
     const clock = new ManualClock();
-    const { calls, run } = recorder((c) => ({ code: 0, stdout: c.args.includes('list') ? listJson(c.args.at(-1)!, []) : '', stderr: '' }));
+    const { calls, run } = recorder((c) => ({ code: 0, stdout: c.args.includes('list') ? listJson() : '', stderr: '' }));
     const fw = createNftablesFirewall({ logger: silentLogger(), netns: 'dio-test-x', run, clock });
     const r = await fw.apply([{ value: '192.0.2.1', expiresAt: clock.now() + 60_000 }], []);
     assert.deepEqual(calls.map((c) => [c.file, ...c.args].join(' ')), [
-      'ip netns exec dio-test-x nft -j list set inet dio dio_ban_v4',
-      'ip netns exec dio-test-x nft -j list set inet dio dio_ban_v6',
+      'ip netns exec dio-test-x nft -j list table inet dio',
       'ip netns exec dio-test-x nft -f -',
     ]);
-    assert.equal(calls[2]!.stdin, 'add element inet dio dio_ban_v4 { 192.0.2.1 timeout 60s }\n');
+    assert.equal(calls[1]!.stdin, 'add element inet dio dio_ban_v4 { 192.0.2.1 timeout 60s }\n');
     assert.deepEqual(r.commands, ["ip netns exec dio-test-x nft -f - <<'EOF'\nadd element inet dio dio_ban_v4 { 192.0.2.1 timeout 60s }\nEOF"]);
   });
 
@@ -78,9 +79,8 @@ describe('nftables firewall (no root: recorded commands)', () => {
     const { calls, run } = recorder((c) => {
       if (c.args.includes('list')) {
         listed++;
-        const set = c.args.at(-1)!;
-        const elem = set.endsWith('v4') && listed <= 2 ? [{ elem: { val: '192.0.2.1', timeout: 60, expires: 0 } }] : [];
-        return { code: 0, stdout: listJson(set, elem), stderr: '' };
+        const elem = listed <= 1 ? [{ elem: { val: '192.0.2.1', timeout: 60, expires: 0 } }] : [];
+        return { code: 0, stdout: listJson(elem), stderr: '' };
       }
       if (c.stdin?.includes('delete element')) return new AppError('firewall.command_failed', 'nft -f -: exit 1', { details: { stderr: 'Error: element does not exist' } });
       return { code: 0, stdout: '', stderr: '' };
@@ -97,7 +97,7 @@ describe('nftables firewall (no root: recorded commands)', () => {
     const { calls, run } = recorder((c) => {
       if (c.stdin?.startsWith('add table')) exists = true;
       if (c.args.includes('list') && !exists) return new AppError('firewall.command_failed', 'nft: exit 1', { details: { stderr: 'Error: No such file or directory' } });
-      return { code: 0, stdout: c.args.includes('list') ? listJson(c.args.at(-1)!, []) : '', stderr: '' };
+      return { code: 0, stdout: c.args.includes('list') ? listJson() : '', stderr: '' };
     });
     const fw = createNftablesFirewall({ logger: silentLogger(), run, clock });
     const r = await fw.apply([{ value: '2001:db8::1', expiresAt: clock.now() + 5000 }], []);
@@ -106,9 +106,27 @@ describe('nftables firewall (no root: recorded commands)', () => {
     assert.equal(calls.at(-1)!.stdin, 'add element inet dio dio_ban_v6 { 2001:db8::1 timeout 5s }\n');
   });
 
+  test('a set deleted by hand (table still there) is recreated and the batch retried', async () => {
+    const clock = new ManualClock();
+    let inited = false;
+    const { calls, run } = recorder((c) => {
+      if (c.stdin?.startsWith('add table')) inited = true;
+      if (c.args.includes('list')) {
+        const full = JSON.parse(listJson()) as { nftables: unknown[] };
+        return { code: 0, stdout: JSON.stringify(inited ? full : { nftables: full.nftables.slice(0, 3) }), stderr: '' };
+      }
+      return { code: 0, stdout: '', stderr: '' };
+    });
+    const fw = createNftablesFirewall({ logger: silentLogger(), run, clock });
+    const r = await fw.apply([{ value: '2001:db8::1', expiresAt: clock.now() + 5000 }], []);
+    assert.equal(r.added, 1);
+    assert.match(r.commands[0]!, /add table inet dio/);
+    assert.equal(calls.at(-1)!.stdin, 'add element inet dio dio_ban_v6 { 2001:db8::1 timeout 5s }\n');
+  });
+
   test('gives up after three attempts with the command and stderr in the error', async () => {
     const { run } = recorder((c) =>
-      c.args.includes('list') ? { code: 0, stdout: listJson(c.args.at(-1)!, []), stderr: '' } : new AppError('firewall.command_failed', 'nft -f -: exit 1: Error: Could not process rule: Operation not permitted', { details: { stderr: 'Operation not permitted' } }),
+      c.args.includes('list') ? { code: 0, stdout: listJson(), stderr: '' } : new AppError('firewall.command_failed', 'nft -f -: exit 1: Error: Could not process rule: Operation not permitted', { details: { stderr: 'Operation not permitted' } }),
     );
     const fw = createNftablesFirewall({ logger: silentLogger(), run });
     await assert.rejects(fw.apply([{ value: '192.0.2.1', expiresAt: Date.now() + 5000 }], []), /nft -f -: exit 1: Error: Could not process rule/);
@@ -117,7 +135,7 @@ describe('nftables firewall (no root: recorded commands)', () => {
   test('expiries it wrote are read back to the millisecond (nft reports whole seconds)', async () => {
     const clock = new ManualClock();
     const { run } = recorder((c) =>
-      c.args.includes('list') ? { code: 0, stdout: listJson(c.args.at(-1)!, c.args.at(-1)!.endsWith('v4') ? [{ elem: { val: '192.0.2.1', timeout: 61, expires: 60 } }, { elem: { val: '192.0.2.2', timeout: 61, expires: 60 } }] : []), stderr: '' } : { code: 0, stdout: '', stderr: '' },
+      c.args.includes('list') ? { code: 0, stdout: listJson([{ elem: { val: '192.0.2.1', timeout: 61, expires: 60 } }, { elem: { val: '192.0.2.2', timeout: 61, expires: 60 } }]), stderr: '' } : { code: 0, stdout: '', stderr: '' },
     );
     const fw = createNftablesFirewall({ logger: silentLogger(), run, clock });
     await fw.apply([{ value: '192.0.2.1', expiresAt: clock.now() + 60_700 }], []);

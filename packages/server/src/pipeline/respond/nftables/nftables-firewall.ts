@@ -4,7 +4,7 @@ import type { Logger } from '../../../shared/logger.js';
 import { DEFAULT_MAX_ENTRIES, createSerialQueue, prepareBatch, toListed, type BanTable } from '../ban-batch.js';
 import { failureText, formatCommand, netnsPrefix, runCommand, type Command, type CommandRunner } from '../exec.js';
 import type { ApplyResult, BanEntry, Firewall, ListedEntry } from '../port.js';
-import { nftInitScript, nftLayout, nftListArgs, nftTeardownScript, parseNftSet, planNftApply, planNftSync, type NftLayout } from './nft-script.js';
+import { nftInitScript, nftLayout, nftListArgs, nftTeardownScript, parseNftSets, planNftApply, planNftSync, type NftLayout } from './nft-script.js';
 
 export interface NftablesFirewallOptions {
   logger: Logger;
@@ -71,14 +71,17 @@ export function createNftablesFirewall(opts: NftablesFirewallOptions): Firewall 
   async function read(): Promise<BanTable> {
     const now = clock.now();
     const table: BanTable = new Map();
-    const outputs = await Promise.all(([4, 6] as const).map((f) => run(cmd(nftListArgs(layout, f)), { timeoutMs })));
-    outputs.forEach((o, i) => {
-      for (const e of parseNftSet(o.stdout, i === 0 ? layout.v4 : layout.v6, now)) {
+    const c = cmd(nftListArgs(layout));
+    const sets = parseNftSets((await run(c, { timeoutMs })).stdout, [layout.v4, layout.v6], now);
+    for (const [name, found] of sets) {
+      // A table without one of its sets (deleted by hand) reads as "missing", like a missing table: init and retry.
+      if (found === null) throw new AppError('firewall.command_failed', `${formatCommand(c)}: set ${name} is missing`, { details: { stderr: `Error: No such file or directory: set ${name}` } });
+      for (const e of found) {
         const mine = written.get(e.value);
         if (mine !== undefined && mine - e.expiresAt >= -1500 && mine - e.expiresAt <= 1500) e.expiresAt = mine;
         table.set(e.value, e);
       }
-    });
+    }
     return table;
   }
 
