@@ -11,18 +11,32 @@ const EVERY_MS = 5000;
 /**
  * Keeps the audit chain's head (seq, hash) in <data_dir>/audit-head.json, outside the database,
  * so `dio audit verify` can tell when the newest records were deleted — the one change a hash
- * chain cannot reveal by itself. Written every 5 s when the head moved, and at stop.
+ * chain cannot reveal by itself. Written every 5 s when the head moved, and at stop. It only
+ * moves forward along the chain: when the record it names is gone or differs (newest records
+ * deleted, or the database swapped), it is kept as the evidence `dio audit verify` reports.
  */
 export function createAuditAnchor(store: Store, dataDir: string, logger: Logger) {
   const path = join(dataDir, AUDIT_ANCHOR_FILE);
   let last = '';
+  let anchored = readAuditAnchor(dataDir);
+  let warned = false;
   let timer: NodeJS.Timeout | undefined;
   async function write(): Promise<void> {
     const head = await store.auditHead();
     const text = JSON.stringify(head);
     if (text === last) return;
+    if (anchored && anchored.seq > 0) {
+      const [rec] = await store.listAudit({ since_seq: anchored.seq - 1, limit: 1 });
+      if (rec?.seq !== anchored.seq || rec.hash !== anchored.hash) {
+        if (!warned) logger.error({ anchor: anchored, head }, `the audit chain no longer holds its recorded head (seq ${anchored.seq}): records were deleted or rewritten; keeping ${path} as evidence (see dio audit verify)`);
+        warned = true;
+        last = text;
+        return;
+      }
+    }
     writePrivateFile(path, `${text}\n`);
     last = text;
+    anchored = head;
   }
   const tick = () => {
     write().catch((e: unknown) => logger.warn({ err: errorMessage(e) }, 'could not write the audit head'));
