@@ -56,7 +56,7 @@ export async function createAgentParts(d: { config: DioConfig; id: string; state
     const offsets = createSpoolOffsets({ path: join(d.stateDir, 'offsets.json'), spool, logger: d.logger });
     shipper = createLogShipper({
       agentId: d.id,
-      sources: config.agent.sources.map((s) => ({ path: s.path, type: s.parser })),
+      sources: config.agent.sources.map((s) => ({ path: s.path, type: s.parser, startAt: s.start_at })),
       parser,
       spool,
       transport: d.transport,

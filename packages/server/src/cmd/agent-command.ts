@@ -23,6 +23,7 @@ interface AgentFlags {
   netns?: string;
   bouncer: boolean;
   telemetry: boolean;
+  fromBeginning?: boolean;
 }
 
 /** Folds the command line into the configuration (dio.yaml `agent:` and `respond:`), validated as a whole. */
@@ -34,7 +35,8 @@ export function agentConfig(base: Readonly<DioConfig>, o: AgentFlags): DioConfig
   for (const spec of o.source) {
     const at = spec.lastIndexOf(':');
     const tail = at > 0 ? spec.slice(at + 1) : '';
-    c.agent.sources.push(/^[a-z][a-z0-9_-]{0,31}$/.test(tail) ? { path: spec.slice(0, at), parser: tail } : { path: spec, parser: 'auto' });
+    const startAt = o.fromBeginning ? 'beginning' : 'end';
+    c.agent.sources.push(/^[a-z][a-z0-9_-]{0,31}$/.test(tail) ? { path: spec.slice(0, at), parser: tail, start_at: startAt } : { path: spec, parser: 'auto', start_at: startAt });
   }
   for (const l of o.label) {
     const i = l.indexOf('=');
@@ -64,6 +66,7 @@ export function registerAgentCommand(program: Command, load: (opts: { config?: s
     .option('--state-dir <dir>', 'keys, spool, offsets, cursors (default <data_dir>/agent)')
     .option('--id <id>', 'agent id (default <hostname>-<hash of machine-id>); lets several agents share a host')
     .option('--source <path[:type]>', 'log file to tail and ship, e.g. /var/log/auth.log:sshd (repeatable)', collect, [])
+    .option('--from-beginning', 'read a --source file never seen before from its first line (default: from its end, like tail -F)')
     .option('--label <k=v>', 'label this agent (repeatable)', collect, [])
     .option('--allow <cidr>', 'never enforce a ban on this address or range here (repeatable)', collect, [])
     .option('--scan-target <cidr>', 'let nmap/portscan tasks probe this range (repeatable; default none)', collect, [])

@@ -130,7 +130,10 @@ export const ConfigSchema = z
         id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/).optional(),
         labels: LabelsSchema.default({}),
         /** Log files to tail and ship. */
-        sources: z.array(z.object({ path: z.string().min(1), parser: z.string().default('auto') }).strict()).max(256).default([]),
+        sources: z
+          .array(z.object({ path: z.string().min(1), parser: z.string().default('auto'), /** For a file never seen before; a stored offset always wins. */ start_at: z.enum(['end', 'beginning']).default('end') }).strict())
+          .max(256)
+          .default([]),
         /** Never enforced on this host, whatever the server decides (loopback always is). */
         allowlist: z.array(IpOrCidrSchema).max(100_000).default([]),
         /** Enforce the server's decisions on this host's firewall (respond.* picks the adapter). */

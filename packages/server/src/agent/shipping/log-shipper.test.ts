@@ -97,6 +97,21 @@ describe('log shipper', () => {
     await s.stop();
   });
 
+  test('a source\'s own start_at wins over the shipper-wide tail default', async () => {
+    const t = new FakeTransport();
+    const dir = join(root, `s${++n}`);
+    const [fromStart, fromEnd] = [join(root, `start${n}.log`), join(root, `end${n}.log`)];
+    writeFileSync(fromStart, `${sshd(1)}\n`);
+    writeFileSync(fromEnd, `${sshd(2)}\n`);
+    const s = await setup(t, { sources: [{ path: fromStart, type: 'sshd', startAt: 'beginning' }, { path: fromEnd, type: 'sshd', startAt: 'end' }] }, { dir, log: fromStart });
+    await s.shipper.start();
+    await waitFor('the line already in the start-at-beginning file', () => t.events.length === 1);
+    appendFileSync(fromEnd, `${sshd(3)}\n`);
+    await waitFor('the line appended to the start-at-end file', () => t.events.length === 2);
+    assert.deepEqual(users(t), ['user1', 'user3'], 'user2 was in the start-at-end file before the tail opened');
+    await s.stop();
+  });
+
   test('a poison batch (400) is set aside and the stream goes on', async () => {
     const t = new FakeTransport();
     t.poison = (evs) => evs.some((e) => e.user?.name === 'user3');

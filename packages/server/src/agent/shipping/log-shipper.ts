@@ -92,7 +92,7 @@ export function createLogShipper(o: LogShipperOptions): LogShipper {
   const seen = new Set<string>();
   const tails = o.sources.map((src) => {
     if (o.parser.types && src.type !== 'auto' && !o.parser.types.has(src.type)) throw new AppError('ship.invalid_source', `${src.path}: unknown source type "${src.type}"`, { status: 400 });
-    const tail = create({ ...o.tail, path: src.path, offsets: o.offsets, logger: o.logger });
+    const tail = create({ ...o.tail, ...(src.startAt ? { startAt: src.startAt } : {}), path: src.path, offsets: o.offsets, logger: o.logger });
     if (tail.id.length > 512) throw new AppError('ship.invalid_source', `${src.path}: path longer than 500 characters`, { status: 400 });
     if (seen.has(tail.id)) throw new AppError('ship.invalid_source', `${src.path}: listed twice`, { status: 400 });
     seen.add(tail.id);

@@ -4,6 +4,8 @@ export interface ShipSource {
   path: string;
   /** Parser source type ('auto' tries every parser). */
   type: string;
+  /** Where to start a file never seen before (a stored offset always wins); default end, like `tail -F`. */
+  startAt?: 'end' | 'beginning';
 }
 
 const TYPE_RE = /^[a-z][a-z0-9_-]{0,31}$/;
