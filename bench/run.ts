@@ -6,6 +6,8 @@
  *   npm run bench -- peers        the same log through CrowdSec and fail2ban (needs ../shared/peers/setup.sh once, as root)
  *   npm run bench -- live         live tail latency at 10,000 lines/s (dry-run, and nftables in a namespace as root)
  *   npm run bench -- startup      `dio up` ready time and idle RSS
+ *   npm run bench -- fleet        1,000 signed agents (heartbeat + telemetry every 10 s) + 20,000 ingested events/s: API latency (BENCH_FLEET_*)
+ *   npm run bench -- agents       decision → verified on 3 agents (dry-run, nftables in namespaces as root); idle agent RSS/CPU
  *
  * Results are printed as tables and written as JSON under bench/results/ (git-ignored).
  */
@@ -15,6 +17,8 @@ import { benchReplay } from './replay-bench.js';
 import { benchPeers } from './peers-bench.js';
 import { benchLive } from './live-bench.js';
 import { benchStartup } from './startup-bench.js';
+import { benchFleet, fleetOptionsFromEnv } from './fleet-load-bench.js';
+import { benchAgents } from './agent-bench.js';
 import { REPO } from './util.js';
 
 const which = new Set(process.argv.slice(2).filter((a) => !a.startsWith('-')));
@@ -32,6 +36,8 @@ if (all || which.has('live')) {
   else console.log('skip live nftables bench: needs root (it creates a network namespace)');
 }
 if (all || which.has('startup')) results.startup = await benchStartup({ reps });
+if (all || which.has('fleet')) results.fleet = await benchFleet(fleetOptionsFromEnv());
+if (all || which.has('agents')) results.agents = await benchAgents();
 
 const dir = join(REPO, 'bench', 'results');
 mkdirSync(dir, { recursive: true });
