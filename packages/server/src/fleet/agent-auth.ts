@@ -8,8 +8,14 @@ import type { Clock } from '../shared/clock.js';
 import type { Store } from '../storage/port.js';
 import type { AgentRecord } from '../storage/port-agents.js';
 
-/** A looked-up agent is trusted this long; revocations made through this process apply at once. */
-const CACHE_MS = 2000;
+/**
+ * A looked-up agent is trusted this long. Revocations and disables made through this process apply
+ * at once (the registry invalidates the entry); the TTL bounds how long one made by another server
+ * process on the same database takes. Longer than a heartbeat interval, so an agent's requests
+ * rarely cost a lookup; an unknown id is re-checked sooner, so a fresh enrollment is seen at once.
+ */
+const CACHE_MS = 15_000;
+const UNKNOWN_CACHE_MS = 2000;
 
 /**
  * Verifies signed agent requests (see shared/agent-signature.ts): known agent, not revoked or
@@ -23,7 +29,7 @@ export function createAgentVerifier(deps: { store: Store; clock: Clock; maxSkewS
   async function lookup(id: string): Promise<{ rec: AgentRecord | undefined; key: KeyObject | undefined }> {
     const now = deps.clock.now();
     const hit = cache.get(id);
-    if (hit && now - hit.at < CACHE_MS) return hit;
+    if (hit && now - hit.at < (hit.rec ? CACHE_MS : UNKNOWN_CACHE_MS)) return hit;
     const rec = await deps.store.agents.getAgent(id);
     let key: KeyObject | undefined;
     try {
