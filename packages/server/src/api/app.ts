@@ -128,7 +128,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   registerAgentRoutes(app, deps);
   registerAgentChannelRoutes(app, deps);
   registerTaskRoutes(app, deps);
-  registerEventRoutes(app, { ingest: deps.ingest, reject: deps.security.reject });
+  registerEventRoutes(app, { ingest: deps.ingest, reject: deps.security.reject, maxInFlight: limits.maxIngestInFlight });
   registerAlertRoutes(app, deps);
   registerDecisionRoutes(app, deps);
   registerStreamRoutes(app, hub, { retryMs: limits.streamRetryMs, logger: log });

@@ -75,6 +75,8 @@ export interface ApiLimits {
   streamHeartbeatMs?: number;
   /** SSE `retry:` hint sent to clients, in ms. Default 3 000. */
   streamRetryMs?: number;
+  /** Ingest batches processed at once; more are refused with 503 + Retry-After before their body is read. Default 4. */
+  maxIngestInFlight?: number;
 }
 
 /** Authentication and user administration. */
@@ -121,6 +123,7 @@ export const DEFAULT_LIMITS: Required<ApiLimits> = Object.freeze({
   streamClientBufferBytes: 1024 * 1024,
   streamHeartbeatMs: 15_000,
   streamRetryMs: 3_000,
+  maxIngestInFlight: 4,
 });
 
 /** Fills defaults and refuses nonsense (a zero body limit would reject every request). */

@@ -99,7 +99,7 @@ export async function runUp(loaded: LoadedConfig): Promise<void> {
     decisions: { addManual: (i, by) => engine.decide.addManual(i, by), remove: (id, by) => engine.decide.remove(id, by) },
     ingest: createIngestService(engine, metrics),
     health: createHealth({ engine, sources: () => sources.map((s) => s.src), version: DIO_VERSION, startedAt: Date.now(), storeFailing: () => storeFailure }),
-    limits: { bodyLimitBytes: config.api.body_limit_bytes },
+    limits: { bodyLimitBytes: config.api.body_limit_bytes, maxIngestInFlight: config.api.ingest_max_in_flight },
   });
   const { host, port } = splitHostPort(config.api.listen);
   if (!LOOPBACK.test(config.api.listen)) logger.warn(`the API listens on ${config.api.listen}, beyond loopback, over plain HTTP: put a TLS proxy in front of it`);

@@ -44,6 +44,8 @@ export const ConfigSchema = z
         /** Serve /docs (the OpenAPI description) without authentication. */
         public_docs: z.boolean().default(false),
         body_limit_bytes: z.number().int().min(1024).max(256 * 1024 * 1024).default(10 * 1024 * 1024),
+        /** Ingest batches processed at once; more get 503 + Retry-After before their body is read (agents resend from their spool). */
+        ingest_max_in_flight: z.number().int().min(1).max(1024).default(4),
       })
       .strict()
       .prefault({}),

@@ -55,6 +55,31 @@ describe('POST /api/v1/events', () => {
     await app.close();
   });
 
+  test('a bounded ingest queue: beyond maxIngestInFlight batches, 503 + Retry-After before the body is read; slots free again', async () => {
+    const { app, ingest } = await createTestApi({ limits: { maxIngestInFlight: 2 } });
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    const real = ingest.ingest.bind(ingest);
+    ingest.ingest = async (events, opts) => {
+      await gate;
+      return real(events, opts);
+    };
+    const post = (payload: Record<string, unknown>) => app.inject({ method: 'POST', url: '/api/v1/events', payload });
+    const held = [post({ events: [sampleEvent()] }), post({ events: [sampleEvent()] })];
+    await new Promise((r) => setTimeout(r, 20));
+    const refused = await post({ events: [sampleEvent()] });
+    assert.equal(refused.statusCode, 503, refused.body);
+    assert.equal(refused.json().error.code, 'ingest.backpressure');
+    assert.equal(refused.headers['retry-after'], '1');
+    open();
+    assert.deepEqual((await Promise.all(held)).map((r) => r.statusCode), [202, 202]);
+    // Refused and invalid requests give their slot back too.
+    for (let i = 0; i < 3; i++) assert.equal((await post({ events: [] })).statusCode, 400);
+    assert.equal((await post({ events: [sampleEvent()] })).statusCode, 202);
+    assert.equal(ingest.calls.length, 3, 'the refused batch never reached the ingest service');
+    await app.close();
+  });
+
   test('invalid events → 400 with issue paths; unknown fields rejected', async () => {
     const { app, ingest } = await createTestApi();
     const badTs = await app.inject({ method: 'POST', url: '/api/v1/events', payload: { events: [sampleEvent(), { ...sampleEvent(), '@timestamp': 'yesterday' }] } });

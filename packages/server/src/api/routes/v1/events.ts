@@ -20,11 +20,33 @@ export function agentBatchId(agentId: string, key: string): string {
   return id.length <= 128 ? id : `agent:${createHash('sha256').update(`${agentId}\n${key}`).digest('hex')}`;
 }
 
-export function registerEventRoutes(app: ZodApp, deps: Pick<ApiDeps, 'ingest'> & { reject?: RejectionRecorder }): void {
+export function registerEventRoutes(app: ZodApp, deps: Pick<ApiDeps, 'ingest'> & { reject?: RejectionRecorder; maxInFlight?: number }): void {
+  // A bounded ingest queue: beyond this many batches in progress, a new one is refused before its
+  // body is read or parsed, so an overloaded server spends its CPU on work it can finish (and on
+  // heartbeats and reads) instead of queueing hundreds of batches in memory. Agents keep the batch
+  // in their spool and resend it after Retry-After; nothing accepted is lost.
+  const maxInFlight = deps.maxInFlight ?? 4;
+  let inFlight = 0;
   app.post(
     '/api/v1/events',
     {
       config: { auth: 'events:write' },
+      onRequest: (_req, reply, done) => {
+        if (inFlight >= maxInFlight) {
+          reply.header('retry-after', '1');
+          done(new AppError('ingest.backpressure', `${inFlight} ingest batches are in progress (api.ingest_max_in_flight); resend this one after Retry-After`, { status: 503, details: { retry_after_s: 1 } }));
+          return;
+        }
+        inFlight++;
+        let released = false;
+        const release = () => {
+          if (!released) inFlight--;
+          released = true;
+        };
+        reply.raw.once('finish', release);
+        reply.raw.once('close', release);
+        done();
+      },
       schema: {
         tags: ['events'],
         summary: 'Ingest a batch of events',
