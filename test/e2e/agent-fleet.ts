@@ -1,14 +1,15 @@
 /**
  * Black-box fixtures for the agent end-to-end tests: a real `dio up` server and real `dio agent`
- * processes on loopback, each in its own temp dir, plus the probes the tests need (sockets a pid
- * owns, requests signed with an agent's key, the server's SQLite file). Every process started
+ * processes on loopback, each in its own temp dir, plus the probes the tests need (requests signed
+ * with an agent's key, the server's SQLite file; sockets a pid owns are in proc-sockets.ts). Every process started
  * here is registered and killed by `killAll()` (call it from `after`).
  */
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { createHash, createPrivateKey, randomBytes, sign } from 'node:crypto';
-import { accessSync, constants, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createPrivateKey, randomBytes } from 'node:crypto';
+import { accessSync, constants, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { SIG_HEADERS, signRequest } from '../../packages/server/src/shared/agent-signature.js';
 import { DIO, ENV, freePort, run, tmp, type RunResult } from './helpers.js';
 
 const children = new Set<ChildProcess>();
@@ -333,99 +334,21 @@ export function agentReady(server: Server, id: string, timeoutMs = 60_000, agent
   );
 }
 
-export interface Socket {
-  proto: string;
-  local: string;
-  remote: string;
-  state: string;
-}
-
-const hexAddr = (h: string): string => {
-  const [ip, port] = h.split(':');
-  const p = parseInt(port!, 16);
-  if (ip!.length === 8) {
-    const b = Buffer.from(ip!, 'hex');
-    return `${b[3]}.${b[2]}.${b[1]}.${b[0]}:${p}`;
-  }
-  return `[${ip}]:${p}`;
-};
-
-/**
- * The TCP/UDP sockets a process owns: the inodes of its fd → socket:[inode] links, looked up in
- * the socket tables of its network namespace (/proc/<pid>/net/{tcp,tcp6,udp,udp6}).
- */
-export function socketsOf(pid: number): Socket[] {
-  const inodes = new Set<string>();
-  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-    try {
-      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
-      if (m) inodes.add(m[1]!);
-    } catch {
-      // closed meanwhile
-    }
-  }
-  const out: Socket[] = [];
-  for (const proto of ['tcp', 'tcp6', 'udp', 'udp6']) {
-    const lines = readFileSync(`/proc/${pid}/net/${proto}`, 'utf8').split('\n').slice(1);
-    for (const line of lines) {
-      const f = line.trim().split(/\s+/);
-      if (f.length < 10 || !inodes.has(f[9]!)) continue;
-      out.push({ proto, local: hexAddr(f[1]!), remote: hexAddr(f[2]!), state: f[3]! });
-    }
-  }
-  return out;
-}
-
-/** Listening sockets: TCP in state LISTEN (0A), UDP bound without a peer. */
-export const isListening = (s: Socket): boolean => (s.proto.startsWith('tcp') ? s.state === '0A' : /:0$/.test(s.remote));
-
-/** A request signed with the agent's own key from its state dir, exactly as the agent signs (dio-agent-v1). */
+/** A request signed with the agent's own key from its state dir, with the agent's own signer. */
 export async function signedRequest(server: Server, agent: { id: string; stateDir: string }, method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; body: { error?: { code: string; message: string } } & Record<string, unknown> }> {
   const key = createPrivateKey(readFileSync(join(agent.stateDir, 'agent.key'), 'utf8'));
   const bytes = body === undefined ? undefined : Buffer.from(JSON.stringify(body), 'utf8');
   const ts = String(Date.now());
   const nonce = randomBytes(18).toString('base64url');
-  const digest = createHash('sha256').update(bytes ?? Buffer.alloc(0)).digest('hex');
-  const sig = sign(null, Buffer.from(`dio-agent-v1\n${method}\n${path}\n${ts}\n${nonce}\n${digest}`, 'utf8'), key).toString('base64url');
+  const sig = signRequest(key, { method, path, ts, nonce, body: bytes });
   const r = await fetch(`${server.url}${path}`, {
     method,
-    headers: { 'x-dio-agent': agent.id, 'x-dio-ts': ts, 'x-dio-nonce': nonce, 'x-dio-sig': sig, ...(bytes ? { 'content-type': 'application/json' } : {}) },
+    headers: { [SIG_HEADERS.agent]: agent.id, [SIG_HEADERS.ts]: ts, [SIG_HEADERS.nonce]: nonce, [SIG_HEADERS.sig]: sig, ...(bytes ? { 'content-type': 'application/json' } : {}) },
     ...(bytes ? { body: bytes } : {}),
     signal: AbortSignal.timeout(20_000),
   });
   const text = await r.text();
   return { status: r.status, body: text ? JSON.parse(text) : {} };
-}
-
-/** Runs a program (argv, no shell); resolves with its code and output. */
-export function exec(file: string, args: string[], timeoutMs = 20_000): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((res) => {
-    execFile(file, args, { timeout: timeoutMs, encoding: 'utf8' }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : -1) : 0;
-      res({ code, stdout, stderr });
-    });
-  });
-}
-
-/** Why nftables-in-a-namespace cannot be tested here, or undefined when it can. */
-export async function nftSkipReason(): Promise<string | undefined> {
-  if (process.platform !== 'linux' || process.getuid?.() !== 0) return 'needs root (network namespaces, nft)';
-  if ((await exec('nft', ['--version'])).code !== 0) return 'needs nft (nftables) installed';
-  if ((await exec('ip', ['-V'])).code !== 0) return 'needs ip (iproute2) installed';
-  return undefined;
-}
-
-/** Creates a network namespace of our own (loopback up). */
-export async function createNetns(tag: string): Promise<string> {
-  const name = `dio-e2e-${tag}-${randomBytes(3).toString('hex')}`;
-  const r = await exec('ip', ['netns', 'add', name]);
-  if (r.code !== 0) throw new Error(`ip netns add ${name}: ${r.stderr}`);
-  await exec('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
-  return name;
-}
-
-export async function deleteNetns(name: string): Promise<void> {
-  await exec('ip', ['netns', 'del', name]);
 }
 
 /** Starts a process in its own process group (so it and its workers can be killed together). */

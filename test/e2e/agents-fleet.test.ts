@@ -2,7 +2,8 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { agentReady, agentStatus, createToken, have, isListening, killAll, killGroup, poll, signedRequest, sleep, socketsOf, spawnGroup, startAgent, startServer, type AgentView, type Socket } from './agent-fleet.js';
+import { agentReady, agentStatus, createToken, have, killAll, killGroup, poll, signedRequest, sleep, spawnGroup, startAgent, startServer, type AgentView } from './agent-fleet.js';
+import { isListening, socketsOf, type Socket } from './proc-sockets.js';
 
 /**
  * Three real agent processes against one real server on loopback: enrollment with one token,

@@ -1,7 +1,9 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server as NetServer } from 'node:net';
-import { agentStatus, createNetns, createToken, deleteNetns, exec, killAll, nftSkipReason, poll, sleep, startAgent, startServer, type Server } from './agent-fleet.js';
+import { createNetns, deleteNetns, netnsSkipReason } from '../../packages/server/src/pipeline/respond/netns-fixture.js';
+import { runCommand } from '../../packages/server/src/pipeline/respond/exec.js';
+import { agentStatus, createToken, killAll, poll, sleep, startAgent, startServer, type Server } from './agent-fleet.js';
 
 /**
  * Signed tasks end to end (a real portscan, a tampered envelope, a replayed one, targets outside
@@ -36,7 +38,7 @@ async function createTask(server: Server, body: Record<string, unknown>): Promis
 
 test('signed tasks and per-agent decision enforcement (dry-run, allowlisted, nftables in a netns)', { timeout: 240_000 }, async (t) => {
   const server = await startServer();
-  const nftSkip = await nftSkipReason();
+  const nftSkip = await netnsSkipReason(['ip', 'nft']);
   const ns = nftSkip ? undefined : await createNetns('bouncer');
   if (ns) namespaces.push(ns);
   const token = await createToken(server, 3);
@@ -69,11 +71,9 @@ test('signed tasks and per-agent decision enforcement (dry-run, allowlisted, nft
     assert.equal(shown?.enforcement.find((e) => e.decision_id === d!.id)?.status, 'allowlisted', '`dio agents show` reports the skip too');
   });
 
-  await t.test('nftables in a network namespace: the ban is in the kernel, and lifted with the decision', { skip: nftSkip ?? false }, async () => {
+  await t.test('nftables in a network namespace: the ban is in the kernel, and lifted with the decision', { skip: nftSkip }, async () => {
     const ruleset = async () => {
-      const r = await exec('ip', ['netns', 'exec', ns!, 'nft', 'list', 'ruleset']);
-      assert.equal(r.code, 0, r.stderr);
-      return r.stdout;
+      return (await runCommand({ file: 'ip', args: ['netns', 'exec', ns!, 'nft', 'list', 'ruleset'] })).stdout;
     };
     const rs = await ruleset();
     assert.match(rs, /table inet dio/, `the agent created its table in ${ns}:\n${rs}`);

@@ -73,7 +73,7 @@ export function createUserService(deps: { store: Store; clock: Clock; newId: () 
       if (patch.disabled || patch.password) await store.auth.revokeUserRefreshTokens(u.id, now);
       deps.onChange?.(u.id);
       const after = userView(updated);
-      await store.appendAudit({ actor: by.actor, action: patch.password ? 'user.password' : 'user.update', target: `user:${username}`, origin: by.origin, before: userView(u), after: { ...after, ...(patch.password ? { password_changed: true } : {}) } });
+      await store.appendAudit({ actor: by.actor, action: patch.password ? 'user.password' : 'user.update', target: `user:${u.username}`, origin: by.origin, before: userView(u), after: { ...after, ...(patch.password ? { password_changed: true } : {}) } });
       return after;
     },
 

@@ -46,6 +46,10 @@ describe('login, tokens and sessions', () => {
     assert.equal(r.json().user.username, 'alice');
     const bob = await t.app.inject({ method: 'POST', url: '/api/v1/users', payload: { username: 'Bob', password: PW, role: 'viewer' } });
     assert.equal(bob.json().username, 'bob');
+    const patched = await t.app.inject({ method: 'PATCH', url: '/api/v1/users/BOB', payload: { role: 'analyst' } });
+    assert.equal(patched.statusCode, 200, patched.body);
+    const [rec] = await t.store.listAudit({ action: 'user.update', limit: 10 });
+    assert.equal(rec?.target, 'user:bob', 'audit targets name the stored account, whatever case was typed');
     await t.app.close();
   });
 

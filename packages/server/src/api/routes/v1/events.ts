@@ -38,13 +38,8 @@ export function registerEventRoutes(app: ZodApp, deps: Pick<ApiDeps, 'ingest'> &
           return;
         }
         inFlight++;
-        let released = false;
-        const release = () => {
-          if (!released) inFlight--;
-          released = true;
-        };
-        reply.raw.once('finish', release);
-        reply.raw.once('close', release);
+        // 'close' follows every response, finished or aborted: the slot is released exactly once.
+        reply.raw.once('close', () => inFlight--);
         done();
       },
       schema: {

@@ -29,6 +29,8 @@ export interface NftablesFirewallOptions {
 
 // what nft says when our table or set is not there (an absent element reads "element does not exist")
 const MISSING = /No such file or directory/i;
+/** The table or one of its sets is gone: nft said so, or its listing lacks a set (deleted by hand). */
+const isMissing = (e: unknown): boolean => MISSING.test(failureText(e)) || (e instanceof AppError && (e.details as { missing?: unknown } | undefined)?.missing === true);
 const ATTEMPTS = 3;
 
 /**
@@ -74,8 +76,8 @@ export function createNftablesFirewall(opts: NftablesFirewallOptions): Firewall 
     const c = cmd(nftListArgs(layout));
     const sets = parseNftSets((await run(c, { timeoutMs })).stdout, [layout.v4, layout.v6], now);
     for (const [name, found] of sets) {
-      // A table without one of its sets (deleted by hand) reads as "missing", like a missing table: init and retry.
-      if (found === null) throw new AppError('firewall.command_failed', `${formatCommand(c)}: set ${name} is missing`, { details: { stderr: `Error: No such file or directory: set ${name}` } });
+      // A table without one of its sets (deleted by hand) is handled like a missing table: init and retry.
+      if (found === null) throw new AppError('firewall.command_failed', `${formatCommand(c)}: set ${name} is missing`, { details: { missing: true } });
       for (const e of found) {
         const mine = written.get(e.value);
         if (mine !== undefined && mine - e.expiresAt >= -1500 && mine - e.expiresAt <= 1500) e.expiresAt = mine;
@@ -89,7 +91,7 @@ export function createNftablesFirewall(opts: NftablesFirewallOptions): Firewall 
     try {
       return await read();
     } catch (e) {
-      if (MISSING.test(failureText(e))) return new Map();
+      if (isMissing(e)) return new Map();
       throw e;
     }
   }
@@ -104,7 +106,7 @@ export function createNftablesFirewall(opts: NftablesFirewallOptions): Firewall 
         if (attempt >= ATTEMPTS || !(e instanceof AppError) || e.code !== 'firewall.command_failed') throw e;
         log.warn({ err: failureText(e), attempt }, `nftables ${what} failed; re-reading and retrying`);
         // The table or a set vanished (deleted by hand, or never initialised): recreate it.
-        if (MISSING.test(failureText(e))) await script(nftInitScript(layout), done);
+        if (isMissing(e)) await script(nftInitScript(layout), done);
       }
     }
   }
